@@ -1,0 +1,31 @@
+"""digitocr: handwritten-digit recognition trained on MNIST — library, CLI and notebook on one code path."""
+
+__version__ = "0.1.0"
+
+from digitocr.checkpoint import load_checkpoint, load_pretrained, model_from_checkpoint, save_checkpoint
+from digitocr.config import TrainConfig
+from digitocr.data import MNIST_MEAN, MNIST_STD, TensorBatches, load_mnist, load_splits
+from digitocr.errors import DigitOCRError
+from digitocr.evaluate import Metrics, evaluate
+from digitocr.models import build_model
+from digitocr.train import TrainResult, fit
+
+__all__ = [
+    "MNIST_MEAN",
+    "MNIST_STD",
+    "DigitOCRError",
+    "Metrics",
+    "TensorBatches",
+    "TrainConfig",
+    "TrainResult",
+    "__version__",
+    "build_model",
+    "evaluate",
+    "fit",
+    "load_checkpoint",
+    "load_mnist",
+    "load_pretrained",
+    "load_splits",
+    "model_from_checkpoint",
+    "save_checkpoint",
+]
