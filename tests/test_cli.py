@@ -71,7 +71,9 @@ def test_missing_data_says_how_to_fix(tmp_path, runner):
 
 
 def test_unknown_model_is_refused(tmp_path, runner, mnist_root):
-    result = runner.invoke(app, ["train", "--model", "resnet9000", "--data-dir", str(mnist_root), "--out", str(tmp_path)])
+    result = runner.invoke(
+        app, ["train", "--model", "resnet9000", "--data-dir", str(mnist_root), "--out", str(tmp_path)]
+    )
     assert result.exit_code == 1 and "Unknown model" in result.output
 
 

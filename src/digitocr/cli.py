@@ -133,12 +133,12 @@ def train(
 ) -> None:
     """Train a model on MNIST, pick its best epoch on the validation split, evaluate it on the test set, save it."""
     from digitocr.config import TrainConfig, config_from_preset
-    from digitocr.train import MODEL_FILE, fit_and_test
+    from digitocr.train import MODEL_FILE, fit_and_test, is_main_process
 
     with user_errors():
         base = config_from_preset(preset) if preset else TrainConfig()
         if config_file is not None:
-            base = base.replace(**TrainConfig.from_file(config_file).to_dict())
+            base = TrainConfig.from_file(config_file, base=base)
         if model is not None and model != base.model:
             base = base.replace(model=model, model_kwargs={})
         run_dir = out or Path("runs") / f"{base.model}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -161,14 +161,17 @@ def train(
             download=download,
             out_dir=str(run_dir),
         )
-        if not as_json:
+        main_process = is_main_process()  # under torchrun only rank 0 talks and writes the report
+        if not as_json and main_process:
             console.print(f"[bold]Training[/bold] {config.model} → {run_dir}", highlight=False)
             console.print(_config_line(config), highlight=False)
         progress = _ProgressCallback(interactive=console.is_terminal and not as_json)
         try:
-            result = fit_and_test(config, [progress], resume=resume)
+            result = fit_and_test(config, [progress] if main_process else [], resume=resume)
         finally:
             progress.close()
+        if not main_process:
+            return
         if report:
             _write_report_if_available(result)
     summary = {
@@ -205,6 +208,7 @@ def _write_report_if_available(result) -> None:
     try:
         from digitocr import report as report_module
     except ImportError:
+        console.print("No report written: it needs matplotlib (pip install 'digitocr[plots]').")
         return
     write = getattr(report_module, "write_run_report", None)
     if write is not None:
@@ -258,6 +262,75 @@ def evaluate(
     out.print(table)
     out.print(
         f"accuracy [bold]{metrics.accuracy:.2%}[/bold] · loss {metrics.loss:.4f} · ECE {metrics.ece:.4f} · n={metrics.n}"
+    )
+
+
+def _needs_plots():
+    """Import :mod:`digitocr.report`, or say how to install matplotlib (the ``plots`` extra)."""
+    try:
+        from digitocr import report as report_module
+    except ImportError as exc:
+        raise DigitOCRError(f"This command needs matplotlib ({exc}). Install it with: pip install 'digitocr[plots]'") from exc
+    return report_module
+
+
+@app.command()
+def explore(
+    out: Annotated[Path, typer.Option(help="Folder for the PNG figures and summary.json.")],
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Summarize MNIST (splits, shapes, dtype, pixel mean/std, class balance) and write exploration figures."""
+    with user_errors():
+        report_module = _needs_plots()
+        found = report_module.explore(data_dir, out)
+    if as_json:
+        print(json.dumps(found.summary))
+        return
+    splits = found.summary["splits"]
+    table = Table(title="MNIST splits (pixels scaled to [0, 1])")
+    for name in ("split", "images", "labels", "pixel mean ± std", "class share"):
+        table.add_column(name, justify="left" if name == "split" else "right")
+    for name, s in splits.items():
+        table.add_row(
+            name,
+            f"{'×'.join(map(str, s['images_shape']))} {s['images_dtype']}",
+            f"{'×'.join(map(str, s['labels_shape']))} {s['labels_dtype']}",
+            f"{s['pixel_mean']:.4f} ± {s['pixel_std']:.4f}",
+            f"{s['class_fraction_min']:.1%}–{s['class_fraction_max']:.1%}",
+        )
+    balance = Table(title="Images per class")
+    balance.add_column("split")
+    for c in range(10):
+        balance.add_column(str(c), justify="right")
+    for name, s in splits.items():
+        balance.add_row(name, *map(str, s["class_counts"]))
+    out_console = Console()
+    out_console.print(table)
+    out_console.print(balance)
+    out_console.print(f"figures and summary.json in {out}:", highlight=False)
+    for path in found.figures.values():
+        out_console.print(f"  {path}", highlight=False)
+
+
+@app.command()
+def report(
+    checkpoint: Annotated[Path, typer.Argument(help="A model.pt written by `digitocr train`.")],
+    out: Annotated[Path, typer.Option(help="Folder for report.html and report.json.")],
+    data_dir: DataDirOption = None,
+    device: DeviceOption = "cpu",
+) -> None:
+    """Evaluate a checkpoint on the MNIST test set and write a self-contained report.html plus report.json."""
+    from digitocr.train import select_device
+
+    with user_errors():
+        report_module = _needs_plots()
+        path = report_module.write_report(checkpoint, out, data_dir, device=select_device(device))
+        data = json.loads((path.parent / report_module.REPORT_JSON).read_text())
+    Console().print(
+        f"test accuracy [bold]{data['test']['accuracy']:.2%}[/bold] · ECE {data['test']['ece']:.4f} · "
+        f"report: {path} · {path.parent / report_module.REPORT_JSON}",
+        highlight=False,
     )
 
 

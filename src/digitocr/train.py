@@ -74,6 +74,11 @@ class TrainResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def is_main_process() -> bool:
+    """True unless this is a non-zero rank of a ``torchrun`` launch (only rank 0 writes and prints)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def select_device(name: str = "auto") -> torch.device:
     """``auto`` picks CUDA, then Apple's MPS, then the CPU."""
     if name == "auto":
@@ -406,7 +411,12 @@ def fit(
     eval_model.load_state_dict(best["state_dict"])
     final = eval_model.to("cpu").eval()
     val_metrics = evaluate(final, splits.val_images, splits.val_labels, batch_size=config.eval_batch_size)
-    extra = {"best_epoch": best["epoch"], "train_seconds": elapsed, "device": str(device)}
+    extra = {
+        "best_epoch": best["epoch"],
+        "train_seconds": elapsed,
+        "device": str(device),
+        "world_size": dist_info.world_size,
+    }
     checkpoint_path = run_dir / MODEL_FILE
     if dist_info.is_main:
         save_checkpoint(
@@ -434,6 +444,10 @@ def fit(
     )
     for cb in callbacks:
         cb.on_train_end(result)
+    if dist_info.world_size > 1:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
     return result
 
 
@@ -461,7 +475,7 @@ def fit_and_test(
     result.test_metrics = evaluate(
         result.model, splits.test_images, splits.test_labels, batch_size=result.config.eval_batch_size
     )
-    if int(os.environ.get("RANK", "0")) == 0:
+    if is_main_process():
         ckpt = load_checkpoint(result.checkpoint_path)
         ckpt["metrics"] = {"val": result.val_metrics.to_dict(), "test": result.test_metrics.to_dict()}
         save_checkpoint(result.checkpoint_path, ckpt)
