@@ -1,0 +1,506 @@
+"""Realistic evaluation images from MNIST *test* digits, and the figures of issue 5 measured on them.
+
+The generator composes MNIST test digits (never training digits) into pictures that look like
+paper: dark ink (black, blue, pencil grey) on a light, uneven, textured background with shadows,
+varied stroke width, slant and size, spacing from wide to touching, separators (. , - /), ruled
+lines, underlines, cell borders and boxes, then blur, noise, perspective and JPEG compression.
+It also makes images that are not digits (blank paper, letters drawn with fonts, scribbles) for
+the refusal figures. Everything is deterministic given the seed.
+
+Run as a script (``python benchmarks/realistic.py [--model CKPT] [--n N]``) to print:
+single-digit accuracy, exact-string and digit-level accuracy on 1-10 digit numbers, the plain
+MNIST round trip against the model's own test accuracy, refusal rates, and images per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import itertools
+import json
+import math
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from scipy import ndimage as ndi
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+# Letters that do not look like a digit in any common hand (O/o/D/Q≈0, I/l/i/j≈1, Z/z≈2, S/s≈5,
+# G/b≈6, T≈7, B≈8, g/q≈9, and y, which writers close into 4 or 9, are left out: refusing them would
+# be wrong).
+LETTERS = "ACEFHKLMNPRUVWXYacefhkmnprtuvwx"
+INK_COLOURS = [(20, 20, 25), (25, 35, 110), (60, 60, 65), (15, 30, 60), (90, 90, 95)]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One generated picture: encoded file bytes, the digits on it ("" for non-digits), its kind."""
+
+    data: bytes
+    label: str
+    kind: str
+    boxes: tuple[tuple[int, int, int, int], ...] = ()
+
+
+def load_test_digits(root: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST test images uint8 (N, 28, 28) and labels (N,): the only digits the generator uses."""
+    from digitocr.data import load_mnist
+
+    images, labels = load_mnist(root, train=False)
+    return images.numpy(), labels.numpy()
+
+
+# ---------------------------------------------------------------------------------------------
+# Paper, ink, degradation
+# ---------------------------------------------------------------------------------------------
+
+
+def _paper(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """Light, uneven, textured paper, float (H, W, 3) in [0, 1]."""
+    base = rng.uniform(0.72, 0.97)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    angle = rng.uniform(0, 2 * math.pi)
+    ramp = (np.cos(angle) * xx / max(width, 1) + np.sin(angle) * yy / max(height, 1)) * rng.uniform(0, 0.25)
+    low = ndi.gaussian_filter(rng.normal(0, 1, (height, width)).astype(np.float32), max(height, width) / 6)
+    low = low / (np.abs(low).max() + 1e-6) * rng.uniform(0, 0.08)
+    grain = ndi.gaussian_filter(rng.normal(0, 1, (height, width)).astype(np.float32), rng.uniform(0.5, 1.5))
+    grain *= rng.uniform(0.0, 0.04) / (grain.std() + 1e-6)
+    lum = base - ramp + low + grain
+    if rng.random() < 0.3:  # a soft shadow across part of the page (a hand, a phone)
+        a = rng.uniform(0, 2 * math.pi)
+        d = np.cos(a) * (xx - width * rng.uniform(0.2, 0.8)) + np.sin(a) * (yy - height * rng.uniform(0.2, 0.8))
+        edge = max(2.0, rng.uniform(0.02, 0.2) * max(height, width))
+        lum *= 1 - rng.uniform(0.2, 0.5) / (1 + np.exp(-d / edge))
+    tint = np.array([1.0, rng.uniform(0.96, 1.0), rng.uniform(0.88, 1.0)], dtype=np.float32)
+    return np.clip(lum[..., None] * tint, 0, 1)
+
+
+def _ink_colour(rng: np.random.Generator) -> np.ndarray:
+    colour = np.array(INK_COLOURS[rng.integers(len(INK_COLOURS))], dtype=np.float32) / 255
+    return np.clip(colour + rng.normal(0, 0.03, 3), 0, 1)
+
+
+def _apply_ink(page: np.ndarray, alpha: np.ndarray, colour: np.ndarray, strength: float = 1.0) -> None:
+    a = np.clip(alpha * strength, 0, 1)[..., None]
+    page[:] = page * (1 - a) + page * colour * a  # ink absorbs light: darker on darker paper
+
+
+def _digit_alpha(digit: np.ndarray, height: int, rng: np.random.Generator, stroke: float) -> np.ndarray:
+    """An MNIST digit as a pen stroke: scaled to ``height``, slanted, thickened or thinned, sharp-edged."""
+    size = max(8, round(height * 28 / 20))  # the 20-px digit box becomes `height` pixels
+    img = Image.fromarray(digit).resize((size, size), Image.Resampling.BICUBIC)
+    shear = rng.uniform(-0.25, 0.25)
+    aspect = rng.uniform(0.8, 1.2)
+    width = int(size * aspect)
+    img = img.resize((width, size), Image.Resampling.BICUBIC)
+    pad = int(abs(shear) * size) + 2
+    canvas = Image.new("L", (width + 2 * pad, size), 0)
+    canvas.paste(img, (pad, 0))
+    canvas = canvas.transform(
+        canvas.size, Image.Transform.AFFINE, (1, shear, -shear * size / 2, 0, 1, 0), Image.Resampling.BILINEAR
+    )
+    a = np.asarray(canvas, np.float32) / 255
+    radius = stroke * height / 28  # stroke change in digit-height units
+    if radius >= 0.5:
+        a = ndi.grey_dilation(a, footprint=_disk(round(radius)))
+    elif radius <= -0.5:
+        thinner = ndi.grey_erosion(a, footprint=_disk(round(-radius)))
+        if (thinner > 0.5).sum() > 0.3 * (a > 0.5).sum():
+            a = thinner
+    a = np.clip((a - 0.25) / 0.35, 0, 1)  # a pen has sharp edges, MNIST's are blurred
+    rows = np.nonzero(a.max(1) > 0.05)[0]
+    cols = np.nonzero(a.max(0) > 0.05)[0]
+    return a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _disk(radius: int) -> np.ndarray:
+    y, x = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    return (x * x + y * y) <= radius * radius + radius
+
+
+def _line(alpha: np.ndarray, p0, p1, width: float) -> None:
+    """Draw an anti-aliased line into an alpha array (4× supersampled)."""
+    h, w = alpha.shape
+    img = Image.new("L", (w * 4, h * 4), 0)
+    ImageDraw.Draw(img).line([(p0[0] * 4, p0[1] * 4), (p1[0] * 4, p1[1] * 4)], fill=255, width=max(1, int(width * 4)))
+    alpha[:] = np.maximum(alpha, np.asarray(img.resize((w, h), Image.Resampling.BOX), np.float32) / 255)
+
+
+def _degrade(page: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """Perspective, blur, sensor noise; returns an RGB PIL image."""
+    h, w = page.shape[:2]
+    img = Image.fromarray((np.clip(page, 0, 1) * 255).astype(np.uint8))
+    if rng.random() < 0.6:  # a phone held slightly off-axis
+        d = 0.04 * min(h, w)
+        src = [
+            (rng.uniform(-d, d), rng.uniform(-d, d)),
+            (w + rng.uniform(-d, d), rng.uniform(-d, d)),
+            (w + rng.uniform(-d, d), h + rng.uniform(-d, d)),
+            (rng.uniform(-d, d), h + rng.uniform(-d, d)),
+        ]
+        coeffs = _perspective_coeffs([(0, 0), (w, 0), (w, h), (0, h)], src)
+        fill = tuple(int(v) for v in np.asarray(img)[0, 0])
+        img = img.transform((w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR, fillcolor=fill)
+    blur = rng.uniform(0, 1.2) * max(1.0, min(h, w) / 200)
+    if blur > 0.3:
+        img = img.filter(ImageFilter.GaussianBlur(blur))
+    arr = np.asarray(img, np.float32) / 255
+    arr = arr + rng.normal(0, rng.uniform(0, 0.04), arr.shape).astype(np.float32)
+    return Image.fromarray((np.clip(arr, 0, 1) * 255).astype(np.uint8))
+
+
+def _perspective_coeffs(dst, src):
+    matrix = []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        matrix.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        matrix.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    a = np.array(matrix, dtype=np.float64)
+    b = np.array(src, dtype=np.float64).reshape(8)
+    return np.linalg.solve(a, b).tolist()
+
+
+def _encode(img: Image.Image, rng: np.random.Generator) -> bytes:
+    buf = io.BytesIO()
+    if rng.random() < 0.7:
+        img.save(buf, format="JPEG", quality=int(rng.integers(35, 92)))
+    else:
+        img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Compositions
+# ---------------------------------------------------------------------------------------------
+
+
+def _single(digit: np.ndarray, label: int, rng: np.random.Generator) -> Sample:
+    """One digit photographed or scanned: in a form cell, on ruled paper, or on a plain page."""
+    height = int(rng.integers(18, 160))
+    alpha_digit = _digit_alpha(digit, height, rng, stroke=rng.uniform(-1.0, 2.5))
+    dh, dw = alpha_digit.shape
+    margin_x = int(dh * rng.uniform(0.15, 0.9))
+    margin_y = int(dh * rng.uniform(0.15, 0.7))
+    h, w = dh + 2 * margin_y, max(dw + 2 * margin_x, int(dh * rng.uniform(0.8, 1.6)))
+    page = _paper(h, w, rng)
+    alpha = np.zeros((h, w), np.float32)
+    y = int(rng.integers(max(1, margin_y // 2), max(2, h - dh - margin_y // 2)))
+    x = int(rng.integers(max(1, (w - dw) // 4), max(2, w - dw - (w - dw) // 4)))
+    alpha[y : y + dh, x : x + dw] = alpha_digit
+    lines = np.zeros_like(alpha)
+    style = rng.random()
+    lw = max(1.0, rng.uniform(0.01, 0.035) * h)
+    if style < 0.35:  # a form cell: its box, inside the frame or cut by it
+        inset = rng.uniform(0.0, 0.08)
+        x0, y0, x1, y1 = inset * w, inset * h, (1 - inset) * w - 1, (1 - inset) * h - 1
+        for p0, p1 in (((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))):
+            _line(lines, p0, p1, lw)
+    elif style < 0.55:  # ruled paper
+        gap = rng.uniform(0.6, 1.1) * dh
+        start = rng.uniform(0, gap)
+        for k in range(int(h / gap) + 1):
+            yy = start + k * gap + rng.uniform(-1, 1)
+            _line(lines, (0, yy), (w, yy + rng.uniform(-0.02, 0.02) * w), lw * 0.7)
+    elif style < 0.65:  # underlined
+        yy = y + dh + rng.uniform(0.05, 0.2) * dh
+        _line(lines, (x - 0.2 * dw, yy), (x + 1.2 * dw, yy), lw)
+    colour = _ink_colour(rng)
+    line_colour = np.clip(np.array([0.55, 0.6, 0.8]) * rng.uniform(0.3, 1.0), 0, 1)
+    _apply_ink(page, lines, line_colour, rng.uniform(0.5, 1.0))
+    _apply_ink(page, alpha, colour, rng.uniform(0.75, 1.0))
+    return Sample(_encode(_degrade(page, rng), rng), str(label), "single", ((x, y, x + dw, y + dh),))
+
+
+def _number(digits: list[np.ndarray], labels: list[int], rng: np.random.Generator) -> Sample:
+    """A number on one line: amount, register or meter reading, postal code, with its clutter."""
+    height = int(rng.integers(22, 90))
+    stroke = rng.uniform(-1.0, 2.5)
+    alphas = [_digit_alpha(d, int(height * rng.uniform(0.9, 1.1)), rng, stroke + rng.normal(0, 0.3)) for d in digits]
+    spacing = rng.choice(["wide", "normal", "tight", "touching"], p=[0.2, 0.35, 0.25, 0.2])
+    gap_range = {"wide": (0.3, 0.8), "normal": (0.08, 0.3), "tight": (0.0, 0.1), "touching": (-0.12, 0.0)}[spacing]
+    boxed = rng.random() < 0.2
+    separators = rng.random() < 0.3 and not boxed
+    cell = int(height * rng.uniform(1.1, 1.4)) if boxed else 0
+    xs, pieces = [], []
+    x = int(height * rng.uniform(0.3, 1.0))
+    for k, a in enumerate(alphas):
+        if boxed:
+            left = x + (cell - a.shape[1]) // 2
+            xs.append(left)
+            x += cell
+        else:
+            xs.append(x)
+            x += a.shape[1] + int(rng.uniform(*gap_range) * height)
+            if separators and k < len(alphas) - 1 and rng.random() < 0.25:
+                kind = rng.choice([".", ",", "-", "/"])
+                pieces.append((kind, x))
+                x += int(height * (1.25 if kind == "/" else 0.45 if kind == "-" else 0.3))
+    width = x + int(height * rng.uniform(0.3, 1.0))
+    top = int(height * rng.uniform(0.3, 0.9))
+    h = top + int(height * 1.15) + int(height * rng.uniform(0.3, 0.8))
+    page = _paper(h, width, rng)
+    alpha = np.zeros((h, width), np.float32)
+    boxes = []
+    baseline = top + height
+    for a, left in zip(alphas, xs, strict=True):
+        ah, aw = a.shape
+        y0 = int(np.clip(baseline - ah + rng.integers(-2, 3), 0, h - ah))
+        region = alpha[y0 : y0 + ah, left : left + aw]
+        region[:] = np.maximum(region, a[: region.shape[0], : region.shape[1]])
+        boxes.append((left, y0, left + aw, y0 + ah))
+    lw = max(1.0, rng.uniform(0.03, 0.08) * height)
+    for kind, px in pieces:
+        if kind == ".":
+            _line(alpha, (px + 0.1 * height, baseline - lw), (px + 0.1 * height + lw * 0.5, baseline - lw), lw * 1.5)
+        elif kind == ",":
+            _line(alpha, (px + 0.12 * height, baseline - lw), (px + 0.05 * height, baseline + 0.2 * height), lw * 1.3)
+        elif kind == "-":
+            _line(
+                alpha, (px + 0.05 * height, baseline - 0.5 * height), (px + 0.35 * height, baseline - 0.5 * height), lw
+            )
+        else:
+            _line(alpha, (px + rng.uniform(0.85, 1.2) * height, baseline - height), (px, baseline), lw)
+    lines = np.zeros_like(alpha)
+    clutter = rng.random()
+    if boxed:  # a comb field: one cell per digit
+        y0, y1 = top - (cell - height) // 2, top - (cell - height) // 2 + cell
+        x0 = xs[0] - (cell - alphas[0].shape[1]) // 2
+        for k in range(len(alphas) + 1):
+            _line(lines, (x0 + k * cell, y0), (x0 + k * cell, y1), lw * 0.8)
+        _line(lines, (x0, y0), (x0 + len(alphas) * cell, y0), lw * 0.8)
+        _line(lines, (x0, y1), (x0 + len(alphas) * cell, y1), lw * 0.8)
+    elif clutter < 0.25:  # underline / ruled line under the writing
+        yy = baseline + rng.uniform(0.05, 0.2) * height
+        _line(lines, (0, yy), (width, yy + rng.uniform(-0.01, 0.01) * width), lw * 0.7)
+    elif clutter < 0.4:  # ruled paper
+        gap = rng.uniform(0.9, 1.3) * height
+        for k in range(-1, 3):
+            yy = baseline + rng.uniform(0.05, 0.2) * height + (k - 1) * gap
+            _line(lines, (0, yy), (width, yy), lw * 0.6)
+    _apply_ink(page, lines, np.clip(np.array([0.5, 0.55, 0.75]) * rng.uniform(0.3, 1.0), 0, 1), rng.uniform(0.5, 1))
+    _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+    return Sample(_encode(_degrade(page, rng), rng), "".join(map(str, labels)), f"number-{spacing}", tuple(boxes))
+
+
+def _non_digit(kind: str, rng: np.random.Generator) -> Sample:
+    size = int(rng.integers(40, 200))
+    page = _paper(size, int(size * rng.uniform(0.8, 1.3)), rng)
+    h, w = page.shape[:2]
+    alpha = np.zeros((h, w), np.float32)
+    if kind == "letter":
+        fonts = sorted(FONT_DIR.glob("DejaVu*.ttf"))
+        font = ImageFont.truetype(str(fonts[rng.integers(len(fonts))]), int(h * rng.uniform(0.4, 0.75)))
+        letter = LETTERS[rng.integers(len(LETTERS))]
+        img = Image.new("L", (w, h), 0)
+        draw = ImageDraw.Draw(img)
+        left, top, right, bottom = draw.textbbox((0, 0), letter, font=font)
+        draw.text(((w - (right - left)) / 2 - left, (h - (bottom - top)) / 2 - top), letter, fill=255, font=font)
+        alpha = np.asarray(img, np.float32) / 255
+    elif kind == "scribble":
+        points = [(rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h)]
+        for _ in range(int(rng.integers(6, 20))):
+            points.append(
+                (
+                    np.clip(points[-1][0] + rng.normal(0, 0.25 * w), 0.1 * w, 0.9 * w),
+                    np.clip(points[-1][1] + rng.normal(0, 0.25 * h), 0.1 * h, 0.9 * h),
+                )
+            )
+        lw = max(1.5, rng.uniform(0.02, 0.06) * h)
+        for p0, p1 in itertools.pairwise(points):
+            _line(alpha, p0, p1, lw)
+    elif kind == "drawing":  # simple shapes people doodle: a star, a house, a smiley, a grid
+        lw = max(1.5, rng.uniform(0.02, 0.05) * h)
+        cx, cy, r = w / 2, h / 2, 0.35 * min(h, w)
+        shape = rng.integers(4)
+        if shape == 0:
+            pts = [(cx + r * math.sin(k * 4 * math.pi / 5), cy - r * math.cos(k * 4 * math.pi / 5)) for k in range(6)]
+        elif shape == 1:
+            pts = [
+                (cx - r, cy + r),
+                (cx - r, cy),
+                (cx, cy - r),
+                (cx + r, cy),
+                (cx + r, cy + r),
+                (cx - r, cy + r),
+                (cx + r, cy),
+                (cx - r, cy),
+                (cx + r, cy + r),
+            ]
+        elif shape == 2:
+            pts = [(cx + r * math.cos(t), cy + r * math.sin(t)) for t in np.linspace(0, 2 * math.pi, 40)]
+            for ex in (-0.35, 0.35):
+                _line(alpha, (cx + ex * r, cy - 0.3 * r), (cx + ex * r, cy - 0.1 * r), lw * 1.5)
+            smile = [
+                (cx + 0.5 * r * math.cos(t), cy + 0.2 * r + 0.4 * r * math.sin(t)) for t in np.linspace(0.3, 2.8, 12)
+            ]
+            for p0, p1 in itertools.pairwise(smile):
+                _line(alpha, p0, p1, lw)
+        else:
+            pts = []
+            for k in range(4):
+                _line(alpha, (cx - r, cy - r + k * 2 * r / 3), (cx + r, cy - r + k * 2 * r / 3), lw)
+                _line(alpha, (cx - r + k * 2 * r / 3, cy - r), (cx - r + k * 2 * r / 3, cy + r), lw)
+        for p0, p1 in itertools.pairwise(pts):
+            _line(alpha, p0, p1, lw)
+    elif kind == "blank" and rng.random() < 0.3:  # an empty form cell
+        lw = max(1.0, 0.02 * h)
+        for p0, p1 in (
+            ((1, 1), (w - 2, 1)),
+            ((w - 2, 1), (w - 2, h - 2)),
+            ((w - 2, h - 2), (1, h - 2)),
+            ((1, h - 2), (1, 1)),
+        ):
+            _line(alpha, p0, p1, lw)
+        colour = np.array([0.5, 0.55, 0.75])
+        _apply_ink(page, alpha, colour, 0.7)
+        return Sample(_encode(_degrade(page, rng), rng), "", kind)
+    _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+    return Sample(_encode(_degrade(page, rng), rng), "", kind)
+
+
+def _rng(seed: int, stream: int, index: int) -> np.random.Generator:
+    return np.random.default_rng([seed, stream, index])
+
+
+def single_digits(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """``n`` realistic single-digit pictures from MNIST test digits (each used at most once per set)."""
+    order = np.random.default_rng([seed, 0]).permutation(len(images))[:n]
+    return [_single(images[i], int(labels[i]), _rng(seed, 1, k)) for k, i in enumerate(order)]
+
+
+def numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0, max_digits: int = 10) -> list[Sample]:
+    """``n`` realistic numbers of 1-``max_digits`` MNIST test digits, with their digit strings."""
+    out = []
+    for k in range(n):
+        rng = _rng(seed, 2, k)
+        length = int(rng.integers(1, max_digits + 1))
+        idx = rng.choice(len(images), size=length, replace=False)
+        out.append(_number([images[i] for i in idx], [int(labels[i]) for i in idx], rng))
+    return out
+
+
+def non_digits(n: int, seed: int = 0) -> list[Sample]:
+    """``n`` pictures that are not digits: blank paper or an empty cell, letters, scribbles, drawings."""
+    kinds = ["blank", "letter", "scribble", "drawing"]
+    return [_non_digit(kinds[k % len(kinds)], _rng(seed, 3, k)) for k in range(n)]
+
+
+def plain_renders(images: np.ndarray, n: int, seed: int = 0) -> list[np.ndarray]:
+    """MNIST test digits as dark-on-light greyscale images at a random size (20-300 px), nothing else."""
+    out = []
+    for k in range(n):
+        rng = _rng(seed, 4, k)
+        size = int(rng.integers(20, 301))
+        out.append(np.asarray(Image.fromarray(255 - images[k]).resize((size, size), Image.Resampling.BICUBIC)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurement
+# ---------------------------------------------------------------------------------------------
+
+
+def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
+    import torch
+
+    from digitocr.predict import Recognizer
+
+    torch.set_num_threads(1)
+    images, labels = load_test_digits(root)
+    recognizer = Recognizer(model)
+    results: dict = {"model": str(model or "pretrained"), "n": n, "seed": seed}
+    if recognizer.ood_threshold is None:  # an uncalibrated checkpoint: calibrate on the validation split
+        from digitocr.data import load_splits
+
+        splits = load_splits(root)
+        recognizer.calibrate(splits.val_images, splits.val_labels)
+        results["calibrated_here"] = True
+    results["temperature"] = recognizer.temperature
+
+    singles = single_digits(images, labels, n, seed)
+    start = time.perf_counter()
+    preds = recognizer.predict([s.data for s in singles])
+    predict_seconds = time.perf_counter() - start
+    correct = [p.digit == int(s.label) for p, s in zip(preds, singles, strict=True)]
+    refused = [p.digit is None for p in preds]
+    forced = [int(np.argmax(p.probabilities)) == int(s.label) for p, s in zip(preds, singles, strict=True)]
+    results["single_accuracy"] = float(np.mean(correct))
+    results["single_accuracy_if_forced"] = float(np.mean(forced))
+    results["single_wrongly_refused"] = float(np.mean(refused))
+    results["predict_images_per_second"] = len(singles) / predict_seconds
+
+    nums = numbers(images, labels, n, seed)
+    start = time.perf_counter()
+    readings = [recognizer.read(s.data) for s in nums]
+    read_seconds = time.perf_counter() - start
+    exact = [r.text == s.label for r, s in zip(readings, nums, strict=True)]
+    results["number_exact"] = float(np.mean(exact))
+    results["number_digit_accuracy"] = _digit_accuracy([r.text for r in readings], [s.label for s in nums])
+    results["read_images_per_second"] = len(nums) / read_seconds
+    by_kind: dict[str, list[bool]] = {}
+    for ok, s in zip(exact, nums, strict=True):
+        by_kind.setdefault(s.kind, []).append(ok)
+    results["number_exact_by_spacing"] = {k: float(np.mean(v)) for k, v in sorted(by_kind.items())}
+
+    plain = plain_renders(images, n, seed)
+    preds = recognizer.predict(plain)
+    results["roundtrip_accuracy"] = float(np.mean([p.digit == labels[k] for k, p in enumerate(preds)]))
+    results["roundtrip_accuracy_if_forced"] = float(
+        np.mean([int(np.argmax(p.probabilities)) == labels[k] for k, p in enumerate(preds)])
+    )
+    probs, _ = recognizer.classify(images[:n] / 255.0)
+    results["model_test_accuracy_same_digits"] = float(np.mean(probs.argmax(1) == labels[:n]))
+
+    others = non_digits(n, seed)
+    preds = recognizer.predict([s.data for s in others])
+    by_kind = {}
+    for p, s in zip(preds, others, strict=True):
+        by_kind.setdefault(s.kind, []).append(p.digit is None)
+    results["refused"] = float(np.mean([p.digit is None for p in preds]))
+    results["refused_by_kind"] = {k: float(np.mean(v)) for k, v in sorted(by_kind.items())}
+    results["machine"] = f"{platform.machine()} {os.cpu_count()} CPUs, torch threads 1"
+    return results
+
+
+def _digit_accuracy(predicted: list[str], truth: list[str]) -> float:
+    """Share of true digits read correctly, by edit-distance alignment (insertions count as errors)."""
+    errors, total = 0, 0
+    for p, t in zip(predicted, truth, strict=True):
+        d = np.arange(len(p) + 1)
+        for i, tc in enumerate(t, start=1):
+            prev, d[0] = d.copy(), i
+            for j, pc in enumerate(p, start=1):
+                d[j] = min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + (tc != pc))
+        errors += int(d[len(p)])
+        total += len(t)
+    return max(0.0, 1 - errors / max(total, 1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", help="checkpoint (default: the packaged pretrained model)")
+    parser.add_argument("--data-dir", default=os.environ.get("DIGITOCR_DATA"), help="MNIST root")
+    parser.add_argument("--n", type=int, default=500, help="images per set")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save", type=Path, help="also write a few samples of each set as files here")
+    args = parser.parse_args()
+    if args.save:
+        images, labels = load_test_digits(args.data_dir)
+        args.save.mkdir(parents=True, exist_ok=True)
+        sets = {
+            "single": single_digits(images, labels, 12, args.seed),
+            "number": numbers(images, labels, 12, args.seed),
+            "other": non_digits(12, args.seed),
+        }
+        for name, samples in sets.items():
+            for k, s in enumerate(samples):
+                (args.save / f"{name}-{k:02d}-{s.label or s.kind}.img").write_bytes(s.data)
+    print(json.dumps(measure(args.model, args.data_dir, args.n, args.seed), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,348 @@
+"""Recognizing digits in images, and knowing when not to answer.
+
+Owns: :class:`Recognizer` (a checkpoint loaded once; :meth:`~Recognizer.predict` for images of one
+digit, :meth:`~Recognizer.read` for a number), calibrated probabilities (temperature scaling,
+Guo et al., "On calibration of modern neural networks", 2017: :func:`fit_temperature`), and
+refusal: a blank image, too much or too scattered ink, an out-of-distribution image (Mahalanobis
+distance of the model's penultimate features to the class means, Lee et al., "A simple unified
+framework for detecting out-of-distribution samples", 2018), or low calibrated confidence gives
+``digit=None`` with the reason. :func:`calibrate` fits both on the validation split so training can
+store them in the checkpoint's ``extra``. Knows no HTTP and no argv.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+from torch import nn
+
+from digitocr.preprocess import Preprocessed, load_image, preprocess
+from digitocr.segment import split_digits
+
+# Calibrated top probability below which the recognizer refuses to name a digit.
+DEFAULT_REJECT_THRESHOLD = 0.6
+# MNIST digits cover 3-28% of the 28×28 image with ink (>0.5), 0.1th-99.9th percentile; a scribble
+# or a filled shape covers more.
+MAX_INK_FRACTION = 0.36
+# A handwritten digit is one stroke, or a few when the pen lifted or the scan broke it.
+MAX_PIECES = 4
+# Share of MNIST validation digits whose Mahalanobis score may exceed the refusal threshold.
+OOD_QUANTILE = 0.995
+# In `read`, a piece is dropped as "not a digit" only when its OOD score is this many times the
+# threshold: cut pieces of real digits are less typical than whole digits, and dropping a digit
+# costs the whole string.
+READ_OOD_FACTOR = 1.5
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The answer for one image of one digit.
+
+    ``digit`` is ``None`` when the recognizer refuses, with ``reason`` saying why. ``confidence``
+    is the calibrated probability of the most likely digit (reported even when refused);
+    ``probabilities`` the 10 calibrated probabilities; ``image28`` what the model saw;
+    ``ood_score`` the out-of-distribution score (``None`` when the checkpoint has no OOD statistics).
+    """
+
+    digit: int | None
+    confidence: float
+    probabilities: list[float]
+    reason: str | None
+    image28: np.ndarray = field(repr=False)
+    ood_score: float | None = None
+    box: tuple[int, int, int, int] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "digit": self.digit,
+            "confidence": round(self.confidence, 6),
+            "probabilities": [round(p, 6) for p in self.probabilities],
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class DigitReading:
+    """One digit of a number: its value, calibrated confidence and box (x0, y0, x1, y1) in the picture."""
+
+    digit: int
+    confidence: float
+    box: tuple[int, int, int, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"digit": self.digit, "confidence": round(self.confidence, 6), "box": list(self.box)}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A number read from a picture: ``text`` ("" when no digit), its digits left to right, and the
+    pieces of ink that were found but are not digits (``rejected``: box and reason)."""
+
+    text: str
+    digits: list[DigitReading]
+    rejected: list[tuple[tuple[int, int, int, int], str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "digits": [d.to_dict() for d in self.digits]}
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 100) -> float:
+    """The temperature T minimizing the NLL of ``softmax(logits / T)`` (Guo et al., 2017).
+
+    ``logits`` (N, 10) and ``labels`` (N,) should come from the validation split, not the test set.
+    Optimized over log T with L-BFGS, so T stays positive.
+    """
+    logits = logits.detach().double()
+    labels = labels.detach().long()
+    log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=max_iter, line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(logits / log_t.exp(), labels)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return float(log_t.detach().exp().clamp(0.05, 20.0))
+
+
+def _last_linear(model: nn.Module) -> nn.Linear | None:
+    last = None
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            last = module
+    return last
+
+
+@torch.inference_mode()
+def _forward(model: nn.Module, x: torch.Tensor, batch_size: int = 512) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Logits (N, 10) and penultimate features (N, D) (the input of the last Linear layer)."""
+    captured: list[torch.Tensor] = []
+    head = _last_linear(model)
+    handle = head.register_forward_hook(lambda m, inputs, out: captured.append(inputs[0])) if head else None
+    try:
+        logits = torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+    finally:
+        if handle is not None:
+            handle.remove()
+    features = torch.cat(captured).flatten(1) if captured else None
+    return logits.float(), (features.float() if features is not None else None)
+
+
+def _mahalanobis(features: torch.Tensor, means: torch.Tensor, precision: torch.Tensor) -> torch.Tensor:
+    """Smallest squared Mahalanobis distance to a class mean, divided by the feature dimension."""
+    diff = features[:, None, :] - means[None, :, :]  # (N, 10, D)
+    dist = torch.einsum("ncd,de,nce->nc", diff, precision, diff)
+    return dist.min(dim=1).values / features.shape[1]
+
+
+def calibrate(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    mean: float = 0.1307,
+    std: float = 0.3081,
+) -> dict[str, Any]:
+    """Temperature and OOD statistics of ``model`` from held-out MNIST (the validation split).
+
+    ``images`` uint8 (N, 28, 28) or float in [0, 1]; returns a dict to store as
+    ``checkpoint["extra"]["calibration"]`` (plain types and tensors, loads with ``weights_only``):
+    ``temperature``, ``ood_means`` (10, D), ``ood_precision`` (D, D), ``ood_threshold``.
+    """
+    x = images.float()
+    if images.dtype == torch.uint8:
+        x = x / 255.0
+    x = ((x - mean) / std).unsqueeze(1)  # (N, 1, 28, 28)
+    model = model.eval()
+    logits, features = _forward(model, x)
+    result: dict[str, Any] = {"temperature": fit_temperature(logits, labels)}
+    if features is not None:
+        labels = labels.long()
+        means = torch.stack([features[labels == c].mean(0) for c in range(logits.shape[1])])
+        centred = features - means[labels]
+        cov = centred.T @ centred / len(features)
+        # Shrink towards the diagonal: D can be close to N per class, and ReLU features have dead units.
+        shrink = 0.1
+        cov = (1 - shrink) * cov + shrink * torch.diag(cov.diagonal()).clamp_min(1e-6) + 1e-6 * torch.eye(len(cov))
+        precision = torch.linalg.inv(cov.double()).float()
+        scores = _mahalanobis(features, means, precision)
+        result.update(
+            ood_means=means.contiguous(),
+            ood_precision=precision.contiguous(),
+            ood_threshold=float(torch.quantile(scores, OOD_QUANTILE)),
+        )
+    return result
+
+
+class Recognizer:
+    """A model loaded once, with its calibration, for single digits (:meth:`predict`) and numbers (:meth:`read`).
+
+    ``checkpoint``: a path or a loaded checkpoint dict; ``None`` for the pretrained model.
+    ``reject_threshold``: calibrated confidence below which no digit is given (0 never refuses for
+    confidence). ``calibration``: overrides the checkpoint's ``extra["calibration"]`` (see
+    :func:`calibrate`); without either, T = 1 and no OOD score, so only confidence and shape refuse.
+    """
+
+    def __init__(
+        self,
+        checkpoint: str | os.PathLike | dict[str, Any] | None = None,
+        device: str | torch.device = "cpu",
+        reject_threshold: float = DEFAULT_REJECT_THRESHOLD,
+        calibration: dict[str, Any] | None = None,
+    ) -> None:
+        from digitocr.checkpoint import load_checkpoint, model_from_checkpoint, pretrained_path
+
+        if checkpoint is None:
+            checkpoint = pretrained_path()
+        ckpt = checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint)
+        self.device = torch.device(device)
+        self.model = model_from_checkpoint(ckpt).to(self.device).eval()
+        norm = ckpt.get("normalization") or {}
+        self.mean = float(norm.get("mean", 0.1307))
+        self.std = float(norm.get("std", 0.3081))
+        extra = ckpt.get("extra") or {}
+        cal = dict(calibration if calibration is not None else extra.get("calibration") or {})
+        if "temperature" in extra and "temperature" not in cal:
+            cal["temperature"] = extra["temperature"]
+        self.reject_threshold = float(reject_threshold)
+        self.set_calibration(cal)
+
+    def set_calibration(self, calibration: dict[str, Any]) -> None:
+        """Use these calibration values (from :func:`calibrate`) from now on."""
+        self.temperature = float(calibration.get("temperature", 1.0))
+        self.ood_threshold = calibration.get("ood_threshold")
+        self._ood_means = calibration.get("ood_means")
+        self._ood_precision = calibration.get("ood_precision")
+        if self._ood_means is not None:
+            self._ood_means = torch.as_tensor(self._ood_means, dtype=torch.float32, device=self.device)
+            self._ood_precision = torch.as_tensor(self._ood_precision, dtype=torch.float32, device=self.device)
+
+    def calibrate(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, Any]:
+        """Fit temperature and OOD statistics on held-out MNIST (validation split), use and return them."""
+        result = calibrate(self.model, images.to(self.device), labels.to(self.device), self.mean, self.std)
+        self.set_calibration(result)
+        return result
+
+    # -- the model on 28×28 images ---------------------------------------------------------------
+
+    def classify(self, images28: np.ndarray | Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Calibrated probabilities (N, 10) and OOD scores (N,) (or ``None``) for 28×28 images in [0, 1]."""
+        batch = np.asarray(images28, dtype=np.float32).reshape(-1, 28, 28)
+        if len(batch) == 0:
+            return np.zeros((0, 10), np.float32), None
+        x = torch.from_numpy(batch).to(self.device)
+        x = ((x - self.mean) / self.std).unsqueeze(1)  # (N, 1, 28, 28)
+        logits, features = _forward(self.model, x)
+        probs = torch.softmax(logits / self.temperature, dim=1).cpu().numpy()
+        scores = None
+        if self._ood_means is not None and features is not None:
+            scores = _mahalanobis(features, self._ood_means, self._ood_precision).cpu().numpy()
+        return probs, scores
+
+    def _confidences(self, images28: list[np.ndarray]) -> list[float]:
+        """The ``score`` function for segmentation: top calibrated probability, lowered for OOD pieces."""
+        probs, scores = self.classify(images28)
+        conf = probs.max(axis=1)
+        if scores is not None and self.ood_threshold:
+            # A piece far from every digit class is not a believable digit however peaked its softmax.
+            excess = np.clip(scores / self.ood_threshold - 1.0, 0.0, None)
+            conf = conf * np.exp(-excess)
+        return [float(c) for c in conf]
+
+    def _decide(self, pre: Preprocessed, probs: np.ndarray, score: float | None) -> Prediction:
+        probabilities = [float(p) for p in probs]
+        top = int(np.argmax(probs))
+        confidence = probabilities[top]
+        reason = None
+        if pre.ink_fraction > MAX_INK_FRACTION:
+            reason = f"not a digit: too much ink ({pre.ink_fraction:.0%} of the image; digits use at most ~30%)"
+        elif pre.pieces > MAX_PIECES:
+            reason = f"not a digit: {pre.pieces} separate strokes (a digit has at most {MAX_PIECES})"
+        elif score is not None and self.ood_threshold and score > self.ood_threshold:
+            reason = (
+                f"not a digit: unlike any digit the model knows (out-of-distribution score "
+                f"{score:.2f} > {self.ood_threshold:.2f})"
+            )
+        elif confidence < self.reject_threshold:
+            reason = f"not sure: confidence {confidence:.2f} is below the threshold {self.reject_threshold:.2f}"
+        return Prediction(None if reason else top, confidence, probabilities, reason, pre.image, score, pre.box)
+
+    # -- images ----------------------------------------------------------------------------------
+
+    def predict(self, images: Any) -> list[Prediction]:
+        """One :class:`Prediction` per image of one digit (a path, bytes, PIL image or array, or a list).
+
+        Raises :class:`~digitocr.errors.ImageError` for an image that cannot be read.
+        """
+        items = list(images) if isinstance(images, list | tuple) else [images]
+        pres = [preprocess(item) for item in items]
+        todo = [i for i, pre in enumerate(pres) if not pre.blank]
+        probs, scores = self.classify([pres[i].image for i in todo])
+        out: list[Prediction | None] = [None] * len(pres)
+        for k, i in enumerate(todo):
+            out[i] = self._decide(pres[i], probs[k], None if scores is None else float(scores[k]))
+        uniform = [0.1] * 10
+        for i, pre in enumerate(pres):
+            if pre.blank:
+                out[i] = Prediction(None, 0.0, uniform, "blank image: no writing found", pre.image, None, None)
+        return [p for p in out if p is not None]
+
+    def read(self, image: Any) -> Reading:
+        """Read the number written on one line of ``image``: the digits left to right, with boxes.
+
+        Touching digits are cut where the model finds the pieces most believable. Pieces of ink that
+        are clearly not digits (far out of distribution) are left out of ``text`` and listed in
+        ``rejected``; every other piece gives its most likely digit, however unsure (see its confidence).
+        """
+        crops = split_digits(image, score=self._confidences)
+        if not crops:
+            return Reading("", [])
+        probs, scores = self.classify([c.image28 for c in crops])
+        digits, rejected = [], []
+        for k, crop in enumerate(crops):
+            score = None if scores is None else float(scores[k])
+            if score is not None and self.ood_threshold and score > READ_OOD_FACTOR * self.ood_threshold:
+                rejected.append((crop.box, f"not a digit (out-of-distribution score {score:.2f})"))
+                continue
+            top = int(np.argmax(probs[k]))
+            digits.append(DigitReading(top, float(probs[k][top]), crop.box))
+        return Reading("".join(str(d.digit) for d in digits), digits, rejected)
+
+
+def confidence_interval(p: float, n: int) -> tuple[float, float]:
+    """Wilson 95% interval of a proportion ``p`` measured on ``n`` samples (for reporting figures)."""
+    if n == 0:
+        return (0.0, 1.0)
+    z = 1.96
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def annotate(image: Any, reading: Reading) -> Image.Image:
+    """A copy of ``image`` (anything :func:`~digitocr.preprocess.load_image` reads) with each digit's
+    box and value drawn in red, and rejected pieces in grey."""
+    grey = load_image(image)
+    picture = Image.fromarray((grey * 255).astype(np.uint8)).convert("RGB")
+    draw = ImageDraw.Draw(picture)
+    size = max(10, picture.height // 12)
+    try:
+        font = ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1 has only the fixed bitmap font
+        font = ImageFont.load_default()
+    width = max(1, picture.height // 150)
+    for box, _reason in reading.rejected:
+        draw.rectangle([box[0], box[1], box[2] - 1, box[3] - 1], outline=(150, 150, 150), width=width)
+    for d in reading.digits:
+        x0, y0, x1, y1 = d.box
+        draw.rectangle([x0, y0, x1 - 1, y1 - 1], outline=(220, 0, 0), width=width)
+        draw.text((x0, max(0, y0 - size - 2)), str(d.digit), fill=(220, 0, 0), font=font)
+    return picture

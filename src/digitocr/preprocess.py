@@ -1,0 +1,665 @@
+"""Any image of a digit → the MNIST convention.
+
+Owns: reading image files, bytes, arrays and PIL images safely (:func:`load_image`: formats,
+alpha, 16-bit, EXIF orientation, decompression bombs, corrupt files → :class:`ImageError`),
+separating ink from paper (:func:`extract_ink`: polarity, uneven background, Otsu threshold),
+removing ruled lines and box borders (:func:`remove_lines`), and turning the ink of one digit into
+what an MNIST model expects (:func:`ink_to_mnist`): grey, ink white on black, stroke width in
+MNIST's range, scaled to fit 20×20 keeping its aspect, centred by centre of mass in 28×28,
+anti-aliased (LeCun et al., "Gradient-based learning applied to document recognition", 1998, §III-A).
+
+:func:`preprocess` does all of it for one digit and returns what the model will see
+(:class:`Preprocessed`); :func:`to_mnist` returns only the 28×28 array. The module knows no model.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps
+from scipy import ndimage as ndi
+
+from digitocr.errors import ImageError
+
+MNIST_SIZE = 28
+MNIST_BOX = 20  # MNIST digits are scaled to fit a 20×20 box ...
+MNIST_CENTRE = 14.0  # ... and shifted by whole pixels so their centre of mass is near (14, 14).
+# The digit is drawn at this many pixels (max side) before the final reduction to 20: big enough for
+# exact dilation/erosion and for the reduction to anti-alias.
+WORK_BOX = 4 * MNIST_BOX
+# Stroke width (2·area / perimeter of the >0.5 mask) of MNIST test digits drawn at WORK_BOX: 10th,
+# 25th, 50th, 75th and 90th percentiles 7.4, 8.5, 10.0, 11.8, 14.0 px. Strokes outside the 10-90 range
+# are brought to the 25th (thin ones) or 75th (thick ones) percentile.
+STROKE_RANGE = (7.4, 14.0)
+STROKE_TARGETS = (8.5, 11.8)
+
+# Images larger than this are refused before decoding (a 50-megapixel photo is 200 MB as float32).
+MAX_PIXELS = 50_000_000
+# Big images are reduced to at most this many pixels on their long side before any processing.
+WORK_MAX_SIDE = 1600
+# Ink must be at least this much darker than the paper (fraction of the paper's brightness), after
+# the background is flattened, to count as ink at all; below it the image is blank.
+MIN_INK_CONTRAST = 0.18
+# Connected pieces of ink smaller than this fraction of the image's short side are specks.
+SPECK_FRACTION = 0.03
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """A grey image as float32 (H, W) in [0, 1], 1 = white, after EXIF orientation.
+
+    ``scale`` is how many original pixels one pixel of ``grey`` spans (>1 when a big image was
+    reduced on loading); ``original_size`` is (width, height) of the oriented original.
+    """
+
+    grey: np.ndarray
+    original_size: tuple[int, int]
+    scale: float = 1.0
+
+
+def _describe(source: Any) -> str:
+    if isinstance(source, str | os.PathLike):
+        return str(source)
+    return f"the {type(source).__name__} image"
+
+
+def _open_pil(source: Any) -> Image.Image:
+    """Open (but do not decode) an image from a path, bytes or file object."""
+    name = _describe(source)
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if not path.exists():
+            raise ImageError(f"Image file {path} does not exist. Check the path.")
+        if not path.is_file():
+            raise ImageError(f"{path} is not a file. Pass the path of an image file (PNG, JPEG, ...).")
+        if path.stat().st_size == 0:
+            raise ImageError(f"Image file {path} is empty (0 bytes). Save or copy the image again.")
+        fp: Any = path
+    elif isinstance(source, bytes | bytearray | memoryview):
+        if len(source) == 0:
+            raise ImageError("The image data is empty (0 bytes). Send the bytes of an image file.")
+        fp = io.BytesIO(bytes(source))
+    elif hasattr(source, "read"):
+        data = source.read()
+        if not data:
+            raise ImageError("The image stream is empty (0 bytes). Send the bytes of an image file.")
+        fp = io.BytesIO(data)
+    else:
+        raise ImageError(
+            f"Cannot read an image from a {type(source).__name__}. Pass a file path, bytes, a PIL image "
+            f"or a numpy array (H, W) / (H, W, 3|4)."
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(fp)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError(
+            f"{name} is too large to decode safely ({exc}). Downscale it below {MAX_PIXELS // 1_000_000} megapixels."
+        ) from exc
+    except Image.UnidentifiedImageError as exc:
+        raise ImageError(
+            f"{name} is not an image Pillow can read (corrupt, or not PNG/JPEG/BMP/TIFF/WebP). "
+            f"Open it in an image viewer and save it again as PNG or JPEG."
+        ) from exc
+    except OSError as exc:
+        raise ImageError(f"Cannot open {name}: {exc}. Check that the file is readable.") from exc
+    return image
+
+
+def _check_size(image: Image.Image, name: str) -> None:
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise ImageError(f"{name} has no pixels ({width}×{height}). Save the image again.")
+    if width * height > MAX_PIXELS:
+        raise ImageError(
+            f"{name} is {width}×{height} = {width * height / 1e6:.0f} megapixels, more than the "
+            f"{MAX_PIXELS // 1_000_000}-megapixel limit. Downscale or crop it first."
+        )
+
+
+def _pil_to_grey(image: Image.Image) -> np.ndarray:
+    """A decoded PIL image → float32 (H, W) luminance in [0, 1], compositing transparency."""
+    mode = image.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        arr = np.asarray(image, dtype=np.float64)
+        if mode.startswith("I;16"):
+            peak = 65535.0
+        else:
+            top = float(arr.max()) if arr.size else 1.0
+            peak = 1.0 if (mode == "F" and top <= 1.0) else (255.0 if top <= 255 else 65535.0)
+            if top > 65535:
+                peak = top
+        return np.clip(arr / peak, 0.0, 1.0).astype(np.float32)
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in image.info)
+    if has_alpha:
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+        return _composite(_luminance(rgba[..., :3]), rgba[..., 3])
+    if mode in ("1", "L"):
+        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    return _luminance(np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0)
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    # ITU-R BT.601 weights, what Pillow's convert("L") uses.
+    return (rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114).astype(np.float32)
+
+
+def _composite(lum: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Put a transparent image on a background that contrasts with what is drawn on it.
+
+    A digit drawn on a transparent canvas may be black (drawn for a white page) or white (for a dark
+    theme); its transparent pixels often hold arbitrary colour (usually black). Whatever the opaque
+    pixels look like, the background gets the opposite brightness, so the drawing stays visible.
+    """
+    alpha = alpha.astype(np.float32)
+    if float(alpha.min()) >= 0.98:
+        return lum
+    opaque = alpha > 0.5
+    drawn = float(np.average(lum, weights=alpha)) if float(alpha.sum()) > 0 else 0.0
+    if opaque.any():
+        drawn = float(lum[opaque].mean())
+    background = 1.0 if drawn < 0.5 else 0.0
+    return (alpha * lum + (1.0 - alpha) * background).astype(np.float32)
+
+
+def _array_to_grey(arr: np.ndarray) -> np.ndarray:
+    arr = np.asarray(arr)
+    if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[-1] not in (1, 3, 4):
+        arr = np.moveaxis(arr, 0, -1)  # (C, H, W) → (H, W, C)
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (2, 3, 4)):
+        raise ImageError(
+            f"An image array must be (H, W), (H, W, 3) or (H, W, 4); got shape {arr.shape}. "
+            f"Pass one image, not a batch."
+        )
+    if arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ImageError(f"The image array is empty (shape {arr.shape}).")
+    if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
+        raise ImageError(
+            f"The image array has {arr.shape[0] * arr.shape[1] / 1e6:.0f} megapixels, more than the "
+            f"{MAX_PIXELS // 1_000_000}-megapixel limit. Downscale it first."
+        )
+    if arr.dtype == np.bool_:
+        x = arr.astype(np.float32)
+    elif arr.dtype == np.uint8:
+        x = arr.astype(np.float32) / 255.0
+    elif arr.dtype == np.uint16:
+        x = arr.astype(np.float32) / 65535.0
+    elif np.issubdtype(arr.dtype, np.number):
+        x = arr.astype(np.float32)
+        if not np.isfinite(x).all():
+            raise ImageError("The image array contains NaN or infinite values. Clean it first.")
+        top = float(x.max())
+        if top > 1.0:
+            x = x / (255.0 if top <= 255.0 else top)
+        x = np.clip(x, 0.0, 1.0)
+    else:
+        raise ImageError(f"Cannot read an image array of dtype {arr.dtype}; use uint8, uint16 or float.")
+    if x.ndim == 2:
+        return x
+    if x.shape[-1] == 2:  # grey + alpha
+        return _composite(x[..., 0], x[..., 1])
+    lum = _luminance(x[..., :3])
+    return _composite(lum, x[..., 3]) if x.shape[-1] == 4 else lum
+
+
+def open_image(source: Any, max_side: int | None = WORK_MAX_SIDE) -> LoadedImage:
+    """Read any supported image into a :class:`LoadedImage`, reduced to ``max_side`` if bigger.
+
+    Accepts a path, bytes, a binary file object, a ``PIL.Image.Image``, a numpy array or a torch
+    tensor ((H, W), (H, W, C) or (C, H, W)). Raises :class:`ImageError` for corrupt, truncated,
+    empty, unsupported or too large (decompression bomb) images, before allocating their pixels.
+    """
+    if hasattr(source, "detach") and hasattr(source, "cpu"):  # a torch tensor, without importing torch
+        source = source.detach().cpu().numpy()
+    if isinstance(source, np.ndarray):
+        grey = _array_to_grey(source)
+        return _reduce(grey, max_side)
+    name = _describe(source)
+    image = source if isinstance(source, Image.Image) else _open_pil(source)
+    _check_size(image, name)
+    header_width, header_height = image.size
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+    except Exception:  # malformed EXIF: ignored, as exif_transpose ignores it
+        orientation = 1
+    try:
+        if max_side and image.format == "JPEG" and max(image.size) > 2 * max_side:
+            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: far faster than decoding all, then shrinking.
+            image.draft(image.mode, (max_side, max_side))
+        image.load()
+        oriented = ImageOps.exif_transpose(image) or image
+        grey = _pil_to_grey(oriented)
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+        raise ImageError(f"{name} is corrupt or truncated ({exc}). Re-export or re-download the image.") from exc
+    if orientation in (5, 6, 7, 8):
+        header_width, header_height = header_height, header_width
+    loaded = _reduce(grey, max_side)
+    return LoadedImage(loaded.grey, (header_width, header_height), header_width / loaded.grey.shape[1])
+
+
+def _reduce(grey: np.ndarray, max_side: int | None) -> LoadedImage:
+    height, width = grey.shape
+    if not max_side or max(height, width) <= max_side:
+        return LoadedImage(grey, (width, height), 1.0)
+    scale = max(height, width) / max_side
+    size = (max(1, round(width / scale)), max(1, round(height / scale)))
+    small = np.asarray(Image.fromarray(grey, mode="F").resize(size, Image.Resampling.BOX), dtype=np.float32)
+    return LoadedImage(small, (width, height), width / size[0])
+
+
+def load_image(source: Any) -> np.ndarray:
+    """Any supported image → float32 (H, W) grey in [0, 1] (1 = white) at full resolution.
+
+    See :func:`open_image` for what is accepted and refused.
+    """
+    return open_image(source, max_side=None).grey
+
+
+# ---------------------------------------------------------------------------------------------
+# Ink and paper
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InkMap:
+    """Ink separated from paper, polarity already resolved.
+
+    ``ink`` is float32 (H, W) in [0, 1] (1 = as dark as the typical stroke, 0 = paper), anti-aliased
+    at stroke edges; ``mask`` is the thresholded ink (bool) with specks removed; ``blank`` is true
+    when nothing on the image is dark enough to be writing.
+    """
+
+    ink: np.ndarray
+    mask: np.ndarray
+    dark_on_light: bool
+    blank: bool
+
+
+def _resize(arr: np.ndarray, size: tuple[int, int], resample=Image.Resampling.BILINEAR) -> np.ndarray:
+    """Resize a float32 array to ``size`` = (width, height); Pillow anti-aliases when shrinking."""
+    return np.asarray(Image.fromarray(arr.astype(np.float32), mode="F").resize(size, resample), np.float32)
+
+
+def _background(grey: np.ndarray, percentile: float) -> np.ndarray:
+    """Smooth estimate of the paper (or board) brightness under the writing.
+
+    A percentile filter over a window about half the short side, computed on a reduced copy and
+    scaled back: it follows uneven lighting, shadows and vignetting but not strokes, which cover
+    a minority of any window (the classic "background estimation by rank filter" of document
+    binarization, e.g. Lu, Su & Tan 2010).
+    """
+    height, width = grey.shape
+    factor = max(1, min(height, width) // 32)
+    small_size = (max(1, -(-width // factor)), max(1, -(-height // factor)))
+    small = _resize(grey, small_size, Image.Resampling.BOX) if factor > 1 else grey
+    window = max(3, min(small.shape) // 2)
+    bg = ndi.percentile_filter(small, percentile, size=window, mode="reflect")
+    bg = ndi.uniform_filter(bg, size=max(3, window // 2), mode="nearest")
+    return _resize(bg, (width, height)) if factor > 1 else bg
+
+
+def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
+    """Otsu's threshold (1979) for values in [0, 1]: the cut maximizing between-class variance."""
+    hist, edges = np.histogram(values, bins=bins, range=(0.0, 1.0))
+    hist = hist.astype(np.float64)
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight0 = np.cumsum(hist)
+    weight1 = weight0[-1] - weight0
+    sum0 = np.cumsum(hist * centres)
+    mean0 = sum0 / np.maximum(weight0, 1e-12)
+    mean1 = (sum0[-1] - sum0) / np.maximum(weight1, 1e-12)
+    between = weight0 * weight1 * (mean0 - mean1) ** 2
+    return float(edges[int(np.argmax(between)) + 1])
+
+
+def _drop_specks(mask: np.ndarray, min_side: float) -> np.ndarray:
+    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
+    if count == 0:
+        return mask
+    keep = np.zeros(count + 1, dtype=bool)
+    for index, sl in enumerate(ndi.find_objects(labels), start=1):
+        h = sl[0].stop - sl[0].start
+        w = sl[1].stop - sl[1].start
+        keep[index] = max(h, w) >= min_side
+    return keep[labels]
+
+
+def extract_ink(grey: np.ndarray) -> InkMap:
+    """Separate the writing from the paper in a grey image (float32 (H, W) in [0, 1], 1 = white).
+
+    1. Polarity: subtract a median background; the writing is the side with the heavier tail
+       (dark ink on paper, or chalk / a screen drawing / MNIST itself, light on dark).
+    2. Background: a grey closing wider than the strokes sees paper, not strokes, and follows
+       uneven light and shadow edges; dark ink is divided by it (reflectance = image / illumination,
+       which cancels shadows), light ink has it subtracted.
+    3. Threshold: Otsu on the flattened ink, never below :data:`MIN_INK_CONTRAST` / 2.
+    """
+    grey = np.asarray(grey, dtype=np.float32)
+    height, width = grey.shape
+    empty = np.zeros_like(grey, dtype=bool)
+    if float(grey.max()) - float(grey.min()) < MIN_INK_CONTRAST:
+        return InkMap(np.zeros_like(grey), empty, True, True)
+    smooth = ndi.gaussian_filter(grey, 0.7) if min(height, width) >= 64 else grey
+    deviation = smooth - _background(smooth, 50)
+    darker = int((deviation < -MIN_INK_CONTRAST / 2).sum())
+    lighter = int((deviation > MIN_INK_CONTRAST / 2).sum())
+    dark_on_light = darker >= lighter
+    # A grey closing (opening for light ink) wider than any stroke removes the strokes and keeps
+    # everything wider, shadows with sharp edges included: closings preserve step edges.
+    size = max(5, round(0.3 * min(height, width)), round(0.08 * max(height, width)))
+    if dark_on_light:
+        paper = ndi.grey_closing(smooth, size=(size, size), mode="reflect")
+        ink = 1.0 - smooth / np.maximum(paper, 0.03)
+    else:
+        board = ndi.grey_opening(smooth, size=(size, size), mode="reflect")
+        ink = (smooth - board) / np.maximum(1.0 - board, 0.03)
+    ink = np.clip(ink, 0.0, 1.0).astype(np.float32)
+    peak = float(ink.max())  # the image is smoothed: one noisy pixel cannot make this large
+    if peak < MIN_INK_CONTRAST:
+        return InkMap(np.zeros_like(grey), empty, dark_on_light, True)
+    threshold = max(otsu_threshold(ink), MIN_INK_CONTRAST / 2)
+    mask = ink > threshold
+    mask = _drop_specks(mask, max(2.0, SPECK_FRACTION * min(height, width)))
+    if not mask.any():
+        return InkMap(np.zeros_like(grey), empty, dark_on_light, True)
+    strength = float(np.median(ink[mask]))
+    if strength < MIN_INK_CONTRAST:
+        return InkMap(np.zeros_like(grey), empty, dark_on_light, True)
+    low = threshold / 2
+    soft = np.clip((ink - low) / max(strength - low, 1e-3), 0.0, 1.0).astype(np.float32)
+    return InkMap(soft, mask, dark_on_light, False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ruled lines and box borders
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """A straight, thin, long run of ink: a ruled line, an underline or a box border."""
+
+    horizontal: bool
+    position: float  # centre row (horizontal) or column (vertical), in pixels
+    start: int
+    stop: int
+    thickness: float
+    pixels: np.ndarray  # bool mask of its pixels, same shape as the image
+
+
+def find_lines(mask: np.ndarray, horizontal: bool, min_length: int, max_thickness: float) -> list[Line]:
+    """Thin straight lines at least ``min_length`` long along one axis.
+
+    A morphological opening with a 1×``min_length`` bar keeps only long runs (the standard table-line
+    extraction); the mask is first thickened across the line a little so a line tilted by a degree
+    or two still has long runs.
+    """
+    grid = mask if horizontal else mask.T
+    rows, cols = grid.shape
+    if cols < min_length or min_length < 2:
+        return []
+    tolerance = max(1, round(0.02 * rows))
+    thick = ndi.binary_dilation(grid, structure=np.ones((2 * tolerance + 1, 1), dtype=bool))
+    runs = ndi.binary_opening(thick, structure=np.ones((1, min_length), dtype=bool)) & grid
+    labels, _ = ndi.label(runs, structure=np.ones((3, 3)))
+    lines = []
+    for index, sl in enumerate(ndi.find_objects(labels), start=1):
+        length = sl[1].stop - sl[1].start
+        if length < min_length:
+            continue
+        pixels = labels[sl] == index
+        # Thickness: the median number of line pixels per column it covers.
+        per_column = pixels.sum(axis=0)
+        thickness = float(np.median(per_column[per_column > 0]))
+        if thickness > max_thickness:
+            continue
+        full = np.zeros_like(grid)
+        full[sl] = pixels
+        rows_idx = np.nonzero(pixels)[0] + sl[0].start
+        lines.append(
+            Line(horizontal, float(rows_idx.mean()), sl[1].start, sl[1].stop, thickness, full if horizontal else full.T)
+        )
+    return lines
+
+
+def erase_lines(mask: np.ndarray, lines: list[Line]) -> np.ndarray:
+    """Remove line pixels, then re-join strokes that crossed a line (ink on both sides of it)."""
+    if not lines:
+        return mask
+    out = mask.copy()
+    for line in lines:
+        out &= ~line.pixels
+        span = int(np.ceil(line.thickness)) * 2 + 3
+        structure = np.ones((span, 1) if line.horizontal else (1, span), dtype=bool)
+        bridged = ndi.binary_closing(out, structure=structure) & line.pixels
+        # A bridge is kept only where the stroke really continues on both sides; the closing ensures it.
+        out |= bridged
+    return out
+
+
+def _line_policy(mask: np.ndarray) -> np.ndarray:
+    """Remove the lines around and across one digit: box borders, ruled lines, underlines.
+
+    A long horizontal run is not part of a digit when it is much longer than the rest of the ink is
+    tall (digits are taller than wide), or when it is one of several parallel lines or part of a box.
+    A vertical run near the frame is a border only when it is part of a box or stands apart from the
+    rest of the ink; a lone tall stroke is a 1.
+    """
+    height, width = mask.shape
+    hlines = find_lines(mask, True, max(3, int(0.5 * width)), max(1.5, 0.12 * height))
+    vlines = [
+        line
+        for line in find_lines(mask, False, max(3, int(0.5 * height)), max(1.5, 0.12 * width))
+        if line.position < 0.2 * width or line.position > 0.8 * width
+    ]
+    if not hlines and not vlines:
+        return mask
+    boxed = bool(hlines) and bool(vlines)
+    # Several lines: parallel rules, or the top and bottom of a box (pieces of one line do not count).
+    positions = sorted(line.position for line in hlines)
+    parallel = len(positions) >= 2 and positions[-1] - positions[0] >= 0.3 * height
+    remove: list[Line] = []
+    for line in hlines:
+        rest = erase_lines(mask, [line])
+        rows = np.nonzero(rest.any(axis=1))[0]
+        rest_height = rows[-1] - rows[0] + 1 if rows.size else 0
+        if boxed or parallel or (line.stop - line.start) >= 1.5 * rest_height:
+            remove.append(line)
+    for line in vlines:
+        rest = erase_lines(mask, [line])
+        cols = np.nonzero(rest.any(axis=0))[0]
+        left_side = line.position < width / 2
+        apart = cols.size > 0 and (
+            cols.min() > line.position + line.thickness if left_side else cols.max() < line.position - line.thickness
+        )
+        both_sides = any((other.position < width / 2) != left_side for other in vlines if other is not line)
+        if boxed or both_sides or apart:
+            remove.append(line)
+    return erase_lines(mask, remove)
+
+
+def _drop_frame_fragments(mask: np.ndarray) -> np.ndarray:
+    """Drop thin pieces of neighbouring cells' borders that touch the frame and run along it."""
+    height, width = mask.shape
+    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
+    drop = np.zeros(count + 1, dtype=bool)
+    for index, sl in enumerate(ndi.find_objects(labels), start=1):
+        y0, y1, x0, x1 = sl[0].start, sl[0].stop, sl[1].start, sl[1].stop
+        h, w = y1 - y0, x1 - x0
+        touches_side = x0 == 0 or x1 == width
+        touches_top = y0 == 0 or y1 == height
+        vertical_sliver = touches_side and w <= 0.08 * width and h >= 2.5 * w
+        horizontal_sliver = touches_top and h <= 0.08 * height and w >= 2.5 * h
+        drop[index] = vertical_sliver or horizontal_sliver
+    return mask & ~drop[labels]
+
+
+def _select_digit(mask: np.ndarray) -> np.ndarray:
+    """Keep the digit: the biggest piece and the pieces that belong with it (a broken 5 or 7)."""
+    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
+    if count <= 1:
+        return mask
+    areas = ndi.sum(mask, labels, index=np.arange(1, count + 1))
+    objects = ndi.find_objects(labels)
+    main = int(np.argmax(areas))
+    my0, my1 = objects[main][0].start, objects[main][0].stop
+    mx0, mx1 = objects[main][1].start, objects[main][1].stop
+    reach = 0.35 * max(my1 - my0, mx1 - mx0)
+    keep = np.zeros(count + 1, dtype=bool)
+    for i, sl in enumerate(objects):
+        dy = max(0, my0 - sl[0].stop, sl[0].start - my1)
+        dx = max(0, mx0 - sl[1].stop, sl[1].start - mx1)
+        keep[i + 1] = areas[i] >= 0.15 * areas[main] or (areas[i] >= 0.02 * areas[main] and max(dx, dy) <= reach)
+    return keep[labels]
+
+
+# ---------------------------------------------------------------------------------------------
+# Ink of one digit → 28×28
+# ---------------------------------------------------------------------------------------------
+
+
+def stroke_width(image: np.ndarray) -> float:
+    """Mean stroke width of a (soft) ink image: 2·area / perimeter of its >0.5 mask, in pixels."""
+    mask = image > 0.5
+    area = int(mask.sum())
+    if area == 0:
+        return 0.0
+    perimeter = int((mask & ~ndi.binary_erosion(mask)).sum())
+    return 2.0 * area / max(perimeter, 1)
+
+
+def _disk(radius: int) -> np.ndarray:
+    y, x = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    return (x * x + y * y) <= radius * radius + radius  # a rounder disk than r² for small radii
+
+
+def ink_to_mnist(ink: np.ndarray, normalize_stroke: bool = True) -> np.ndarray:
+    """The ink of one digit (float (h, w) in [0, 1], white on black, nothing else on it) → 28×28.
+
+    Crop to the ink, scale so the long side is :data:`WORK_BOX`, bring the stroke width into
+    MNIST's range by grey dilation or erosion with a disk, reduce to fit 20×20 (anti-aliased by
+    Pillow's resampling), and paste into 28×28 with the centre of mass at (14, 14), shifted by
+    whole pixels as MNIST was.
+    """
+    ink = np.asarray(ink, dtype=np.float32)
+    out = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
+    rows = np.nonzero((ink > 0.05).any(axis=1))[0]
+    cols = np.nonzero((ink > 0.05).any(axis=0))[0]
+    if rows.size == 0:
+        return out
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    height, width = crop.shape
+    scale = WORK_BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    work = np.clip(_resize(crop, size), 0.0, 1.0)
+    if normalize_stroke:
+        pad = WORK_BOX // 4
+        work = np.pad(work, pad)
+        low, high = STROKE_RANGE
+        current = stroke_width(work)
+        if 0 < current < low:
+            radius = max(1, round((STROKE_TARGETS[0] - current) / 2))
+            work = ndi.grey_dilation(work, footprint=_disk(radius))
+        elif current > high:
+            radius = max(1, round((current - STROKE_TARGETS[1]) / 2))
+            thinned = ndi.grey_erosion(work, footprint=_disk(radius))
+            if (thinned > 0.5).sum() >= 0.25 * (work > 0.5).sum():  # never erase the digit
+                work = thinned
+        rows = np.nonzero((work > 0.05).any(axis=1))[0]
+        cols = np.nonzero((work > 0.05).any(axis=0))[0]
+        work = work[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        height, width = work.shape
+    else:
+        height, width = work.shape
+    scale = MNIST_BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    box = np.clip(_resize(work, size), 0.0, 1.0)
+    total = float(box.sum())
+    if total <= 0:
+        return out
+    cy, cx = ndi.center_of_mass(box)
+    top = int(np.clip(round(MNIST_CENTRE - cy), 0, MNIST_SIZE - size[1]))
+    left = int(np.clip(round(MNIST_CENTRE - cx), 0, MNIST_SIZE - size[0]))
+    out[top : top + size[1], left : left + size[0]] = box
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# One digit, end to end
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """What the model sees for one image, and what was found on the way.
+
+    ``image``: float32 (28, 28) in [0, 1], ink white on black (all zeros when blank).
+    ``box``: (x0, y0, x1, y1) of the ink kept as the digit, in the original image's pixels
+    (x1, y1 exclusive), or ``None`` when blank. ``dark_on_light``: the detected polarity.
+    ``ink_fraction``: share of the 28×28 image that is ink (>0.5), a shape-sanity signal.
+    ``pieces``: how many connected pieces the kept ink has.
+    """
+
+    image: np.ndarray
+    box: tuple[int, int, int, int] | None
+    blank: bool
+    dark_on_light: bool
+    ink_fraction: float
+    pieces: int
+
+
+def clean_mask(mask: np.ndarray) -> np.ndarray:
+    """Lines and frame fragments removed, specks dropped: the ink that may be writing."""
+    height, width = mask.shape
+    mask = _line_policy(mask)
+    mask = _drop_frame_fragments(mask)
+    return _drop_specks(mask, max(2.0, SPECK_FRACTION * min(height, width)))
+
+
+def soft_ink(ink: InkMap, keep: np.ndarray) -> np.ndarray:
+    """The anti-aliased ink restricted to the kept mask (plus a one-pixel rim for the soft edges)."""
+    rim = ndi.binary_dilation(keep, structure=np.ones((3, 3), dtype=bool))
+    return np.where(rim, ink.ink, 0.0).astype(np.float32)
+
+
+def preprocess(source: Any) -> Preprocessed:
+    """Any image of one digit → :class:`Preprocessed` (the 28×28 MNIST-style image and more)."""
+    loaded = open_image(source)
+    ink = extract_ink(loaded.grey)
+    blank = Preprocessed(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), None, True, ink.dark_on_light, 0.0, 0)
+    if ink.blank:
+        return blank
+    mask = _select_digit(clean_mask(ink.mask))
+    if not mask.any():
+        return blank
+    image = ink_to_mnist(soft_ink(ink, mask))
+    rows = np.nonzero(mask.any(axis=1))[0]
+    cols = np.nonzero(mask.any(axis=0))[0]
+    s = loaded.scale
+    box = (
+        int(cols[0] * s),
+        int(rows[0] * s),
+        min(loaded.original_size[0], int(np.ceil((cols[-1] + 1) * s))),
+        min(loaded.original_size[1], int(np.ceil((rows[-1] + 1) * s))),
+    )
+    pieces = int(ndi.label(mask, structure=np.ones((3, 3)))[1])
+    return Preprocessed(image, box, False, ink.dark_on_light, float((image > 0.5).mean()), pieces)
+
+
+def to_mnist(source: Any) -> np.ndarray:
+    """Any image of one digit → float32 (28, 28) in [0, 1], ink white on black, MNIST-style."""
+    return preprocess(source).image

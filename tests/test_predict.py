@@ -1,0 +1,171 @@
+"""Recognizer, calibration, refusal and the `predict` / `read` commands, on a small model trained here."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+from typer.testing import CliRunner
+
+from digitocr.predict import Recognizer, calibrate, fit_temperature
+
+
+@pytest.fixture(scope="module")
+def checkpoint_path(tmp_path_factory, splits):
+    """A cnn-fast trained for one pass over 8000 training digits (a few seconds), calibrated on validation."""
+    from digitocr.checkpoint import make_checkpoint, save_checkpoint
+    from digitocr.data import normalize
+    from digitocr.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model("cnn-fast")
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    x = normalize(splits.train_images[:8000]).unsqueeze(1)  # (N, 1, 28, 28)
+    y = splits.train_labels[:8000]
+    model.train()
+    for i in range(0, len(x), 100):
+        loss = torch.nn.functional.cross_entropy(model(x[i : i + 100]), y[i : i + 100])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    cal = calibrate(model, splits.val_images[:2000], splits.val_labels[:2000])
+    ckpt = make_checkpoint(model, "cnn-fast", {}, extra={"calibration": cal})
+    return save_checkpoint(tmp_path_factory.mktemp("model") / "model.pt", ckpt)
+
+
+@pytest.fixture(scope="module")
+def recognizer(checkpoint_path):
+    return Recognizer(checkpoint_path)
+
+
+@pytest.fixture(scope="module")
+def test_digits(splits):
+    return splits.test_images[:40].numpy(), splits.test_labels[:40].numpy()
+
+
+def on_paper(digit: np.ndarray, size: int = 90) -> np.ndarray:
+    return np.asarray(Image.fromarray(255 - digit).resize((size, size), Image.Resampling.BICUBIC))
+
+
+def number_image(digits: list[np.ndarray], gap: int = 20) -> np.ndarray:
+    tiles = [on_paper(d, 80)[8:-8, 8:-8] for d in digits]
+    page = np.full((100, 40 + sum(t.shape[1] + gap for t in tiles)), 255, np.uint8)
+    x = 20
+    for t in tiles:
+        page[18:82, x : x + t.shape[1]] = np.minimum(page[18:82, x : x + t.shape[1]], t)
+        x += t.shape[1] + gap
+    return page
+
+
+def png(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_fit_temperature_recovers_the_true_temperature():
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(4000, 10, generator=generator) * 4
+    labels = torch.multinomial(torch.softmax(logits / 2.0, dim=1), 1, generator=generator).squeeze(1)
+    assert fit_temperature(logits, labels) == pytest.approx(2.0, rel=0.1)
+
+
+def test_calibration_is_stored_and_used(checkpoint_path, recognizer):
+    from digitocr.checkpoint import load_checkpoint
+
+    cal = load_checkpoint(checkpoint_path)["extra"]["calibration"]
+    assert recognizer.temperature == pytest.approx(cal["temperature"])
+    assert recognizer.ood_threshold == pytest.approx(cal["ood_threshold"])
+
+
+def test_predict_digits_on_paper(recognizer, test_digits):
+    images, labels = test_digits
+    predictions = recognizer.predict([on_paper(d) for d in images])
+    assert len(predictions) == len(images)
+    forced = [int(np.argmax(p.probabilities)) for p in predictions]
+    assert np.mean(np.array(forced) == labels) >= 0.9
+    answered = [p for p in predictions if p.digit is not None]
+    assert len(answered) >= 0.75 * len(images)
+    for p in predictions:
+        assert sum(p.probabilities) == pytest.approx(1.0, abs=1e-4)
+        assert p.confidence == pytest.approx(max(p.probabilities))
+        assert p.image28.shape == (28, 28)
+
+
+def test_blank_image_is_refused(recognizer):
+    (p,) = recognizer.predict(np.full((64, 64), 230, np.uint8))
+    assert p.digit is None and "blank" in p.reason
+
+
+def test_scribble_is_refused(recognizer):
+    rng = np.random.default_rng(1)
+    img = Image.new("L", (120, 120), 255)
+    draw = ImageDraw.Draw(img)
+    points = [tuple(rng.uniform(10, 110, 2)) for _ in range(25)]
+    draw.line(points, fill=0, width=7)
+    (p,) = recognizer.predict(np.asarray(img))
+    assert p.digit is None and p.reason
+
+
+def test_reject_threshold_is_a_parameter(checkpoint_path, test_digits):
+    images, _ = test_digits
+    never = Recognizer(checkpoint_path, reject_threshold=1.01).predict(on_paper(images[0]))[0]
+    assert never.digit is None and "confidence" in never.reason
+
+
+def test_read_a_number(recognizer, test_digits):
+    images, labels = test_digits
+    picks = [0, 1, 2, 3, 4]
+    reading = recognizer.read(number_image([images[i] for i in picks]))
+    assert len(reading.digits) == len(picks)
+    truth = "".join(str(labels[i]) for i in picks)
+    assert sum(a == b for a, b in zip(reading.text, truth, strict=True)) >= 4
+    xs = [d.box[0] for d in reading.digits]
+    assert xs == sorted(xs)
+    assert recognizer.read(np.full((50, 200), 240, np.uint8)).text == ""
+
+
+def test_cli_predict_and_read_json(tmp_path, checkpoint_path, test_digits):
+    from digitocr.cli import app
+
+    images, _ = test_digits
+    good = tmp_path / "seven.png"
+    good.write_bytes(png(on_paper(images[0])))
+    number = tmp_path / "number.png"
+    number.write_bytes(png(number_image([images[1], images[2]])))
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    runner = CliRunner()
+
+    result = runner.invoke(app, ["predict", str(good), "--model", str(checkpoint_path), "--json"])
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.stdout)
+    assert entry["file"] == str(good)
+    assert entry["digit"] is None or entry["digit"] in range(10)
+    assert len(entry["probabilities"]) == 10 and 0 <= entry["confidence"] <= 1
+
+    result = runner.invoke(app, ["predict", str(good), str(broken), "--model", str(checkpoint_path), "--json"])
+    assert result.exit_code == 1
+    entries = json.loads(result.stdout)
+    assert [e["file"] for e in entries] == [str(good), str(broken)]
+    assert entries[1]["digit"] is None and "error" in entries[1]
+
+    annotated = tmp_path / "annotated"
+    args = ["read", str(number), str(broken), "--model", str(checkpoint_path), "--json", "--annotate", str(annotated)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    entries = json.loads(result.stdout)
+    assert entries[0]["file"] == str(number) and isinstance(entries[0]["text"], str)
+    for d in entries[0]["digits"]:
+        assert set(d) == {"digit", "confidence", "box"} and len(d["box"]) == 4
+    assert len(entries[0]["digits"]) == 2
+    assert "error" in entries[1]
+    assert Image.open(annotated / "number.annotated.png").size == Image.open(number).size
+
+    result = runner.invoke(app, ["read", str(number), "--model", str(checkpoint_path)])
+    assert result.exit_code == 0 and "digitocr read" in result.stdout

@@ -1,0 +1,181 @@
+"""Preprocessing against hand-built images with known answers: the MNIST digit itself is the reference."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage as ndi
+
+from digitocr.errors import ImageError
+from digitocr.preprocess import load_image, otsu_threshold, preprocess, to_mnist
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_root):
+    from digitocr.data import load_mnist
+
+    images, labels = load_mnist(mnist_root, train=False)
+    return images[:20].numpy(), labels[:20].numpy()
+
+
+def paper_digit(digit: np.ndarray, size: int = 120) -> np.ndarray:
+    """The MNIST digit as dark ink on white paper, ``size`` pixels square (uint8)."""
+    return np.asarray(Image.fromarray(255 - digit).resize((size, size), Image.Resampling.BICUBIC))
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+
+def png_bytes(image: Image.Image, **kwargs) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format=kwargs.pop("format", "PNG"), **kwargs)
+    return buf.getvalue()
+
+
+def test_round_trip_matches_the_mnist_digit(digits):
+    images, _ = digits
+    scores = [similarity(to_mnist(paper_digit(d)), d / 255.0) for d in images]
+    assert np.median(scores) > 0.9
+    out = to_mnist(paper_digit(images[0]))
+    assert out.shape == (28, 28) and out.dtype == np.float32
+    assert out.min() >= 0.0 and out.max() <= 1.0
+    cy, cx = ndi.center_of_mass(out)
+    assert abs(cy - 14) <= 1 and abs(cx - 14) <= 1
+    rows, cols = np.nonzero(out > 0.1)
+    assert max(np.ptp(rows), np.ptp(cols)) + 1 in range(18, 23)  # fits the 20×20 box
+
+
+def test_polarity_inverted_digit_gives_the_same_image(digits):
+    d = digits[0][1]
+    dark_on_light = preprocess(paper_digit(d))
+    light_on_dark = preprocess(255 - paper_digit(d))
+    assert dark_on_light.dark_on_light and not light_on_dark.dark_on_light
+    assert similarity(dark_on_light.image, light_on_dark.image) > 0.95
+
+
+def test_small_off_centre_digit_is_found_scaled_and_centred(digits):
+    d = digits[0][2]
+    page = np.full((400, 600), 235, np.uint8)
+    page[20:60, 500:540] = paper_digit(d, 40)
+    result = preprocess(page)
+    assert similarity(result.image, to_mnist(paper_digit(d))) > 0.9
+    x0, y0, x1, y1 = result.box
+    assert x0 >= 495 and x1 <= 545 and y0 >= 15 and y1 <= 65
+
+
+def test_box_around_digit_is_removed(digits):
+    d = digits[0][3]
+    cell = np.full((160, 160), 240, np.uint8)
+    cell[20:140, 20:140] = paper_digit(d, 120)
+    boxed = cell.copy()
+    boxed[4:8, 4:156] = boxed[152:156, 4:156] = 30
+    boxed[4:156, 4:8] = boxed[4:156, 152:156] = 30
+    assert similarity(to_mnist(boxed), to_mnist(cell)) > 0.9
+
+
+def test_uneven_lighting_and_shadow(digits):
+    d = digits[0][4]
+    ink = 1 - paper_digit(d, 150) / 255.0
+    yy, xx = np.mgrid[0:150, 0:150]
+    light = 0.9 - 0.4 * xx / 150 - 0.3 * (yy > 100)  # a gradient and a hard shadow edge
+    page = (light * (1 - 0.85 * ink) * 255).astype(np.uint8)
+    assert similarity(to_mnist(page), d / 255.0) > 0.85
+
+
+def test_rgba_with_transparent_background(digits):
+    d = digits[0][5]
+    alpha = 255 - paper_digit(d)  # ink opaque, background transparent; colour of transparent pixels is black
+    rgba = np.zeros((*alpha.shape, 4), np.uint8)
+    rgba[..., 3] = alpha
+    data = png_bytes(Image.fromarray(rgba, mode="RGBA"))
+    assert similarity(to_mnist(data), to_mnist(paper_digit(d))) > 0.95
+    white_ink = rgba.copy()
+    white_ink[..., :3] = 255
+    assert similarity(to_mnist(png_bytes(Image.fromarray(white_ink, mode="RGBA"))), to_mnist(paper_digit(d))) > 0.95
+
+
+def test_sixteen_bit_png(tmp_path, digits):
+    d = digits[0][6]
+    path = tmp_path / "deep.png"
+    Image.fromarray(paper_digit(d).astype(np.uint16) * 257).save(path)
+    assert Image.open(path).mode.startswith("I")
+    grey = load_image(path)
+    assert grey.max() <= 1.0 and grey.max() > 0.9
+    assert similarity(to_mnist(path), to_mnist(paper_digit(d))) > 0.98
+
+
+def test_exif_rotated_jpeg(tmp_path, digits):
+    d = digits[0][7]
+    upright = Image.fromarray(paper_digit(d, 100)).convert("RGB")
+    # Orientation 6: the camera stored the picture rotated; viewers rotate it 90° clockwise to show it.
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "phone.jpg"
+    stored.save(path, quality=95, exif=exif)
+    assert similarity(to_mnist(path), to_mnist(upright)) > 0.95
+    assert similarity(to_mnist(stored), to_mnist(upright)) < 0.8  # the test would notice a missed rotation
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "BMP", "TIFF", "WEBP"])
+def test_other_formats(fmt, digits):
+    d = digits[0][8]
+    data = png_bytes(Image.fromarray(paper_digit(d)).convert("RGB"), format=fmt)
+    assert similarity(to_mnist(data), d / 255.0) > 0.85
+
+
+def test_blank_images_are_blank():
+    rng = np.random.default_rng(0)
+    for page in (
+        np.full((100, 100), 200, np.uint8),
+        (np.clip(rng.normal(210, 6, (120, 90)), 0, 255)).astype(np.uint8),  # textured paper
+    ):
+        result = preprocess(page)
+        assert result.blank and result.box is None and not result.image.any()
+
+
+def test_otsu_threshold_separates_two_modes():
+    values = np.concatenate([np.full(900, 0.1), np.full(100, 0.8)])
+    assert 0.1 < otsu_threshold(values) < 0.8
+
+
+def test_empty_corrupt_and_truncated_files(tmp_path, digits):
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(b"this is not an image" * 10)
+    whole = png_bytes(Image.fromarray(paper_digit(digits[0][0])), format="JPEG")
+    truncated = tmp_path / "cut.jpg"
+    truncated.write_bytes(whole[: len(whole) // 3])
+    for path, words in (
+        (empty, "empty"),
+        (junk, "not an image"),
+        (truncated, "truncated"),
+        (tmp_path / "no.png", "does not exist"),
+    ):
+        with pytest.raises(ImageError, match=words):
+            to_mnist(path)
+    with pytest.raises(ImageError):
+        to_mnist(b"")
+
+
+def test_decompression_bomb_is_refused_quickly(tmp_path):
+    # A small PNG of 10000×6000 pixels (60 megapixels, over the 50 limit but under Pillow's own):
+    # refused from its header, before any decoding; one of 30000×30000 trips Pillow's bomb check.
+    big = Image.new("1", (10000, 6000))
+    path = tmp_path / "bomb.png"
+    big.save(path, optimize=True)
+    assert path.stat().st_size < 200_000
+    start = time.perf_counter()
+    with pytest.raises(ImageError, match="megapixel"):
+        to_mnist(path)
+    assert time.perf_counter() - start < 2.0
+    huge = tmp_path / "huge.png"
+    Image.new("1", (30000, 30000)).save(huge, optimize=True)
+    with pytest.raises(ImageError, match=r"too large|megapixel"):
+        to_mnist(huge.read_bytes())

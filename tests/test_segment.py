@@ -1,0 +1,132 @@
+"""Segmentation on composed numbers whose digit boxes are known."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitocr.segment import split_digits
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_root):
+    from digitocr.data import load_mnist
+
+    images, labels = load_mnist(mnist_root, train=False)
+    return images[:30].numpy(), labels[:30].numpy()
+
+
+def ink(digit: np.ndarray, height: int = 60) -> np.ndarray:
+    """An MNIST digit cropped to its ink and scaled to ``height`` pixels, as ink strength in [0, 1]."""
+    rows = np.nonzero(digit.max(1) > 30)[0]
+    cols = np.nonzero(digit.max(0) > 30)[0]
+    crop = Image.fromarray(digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+    width = max(4, round(crop.width * height / crop.height))
+    return np.asarray(crop.resize((width, height), Image.Resampling.BICUBIC), np.float32) / 255
+
+
+def compose(pieces: list[np.ndarray], gaps: list[int], height: int = 120) -> tuple[np.ndarray, list[tuple]]:
+    """Dark digits on light paper, left to right with the given gaps (negative: overlapping)."""
+    width = 40 + sum(p.shape[1] for p in pieces) + sum(gaps) + 40
+    alpha = np.zeros((height, width), np.float32)
+    boxes, x = [], 40
+    for k, p in enumerate(pieces):
+        y = 30
+        region = alpha[y : y + p.shape[0], x : x + p.shape[1]]
+        region[:] = np.maximum(region, p)
+        boxes.append((x, y, x + p.shape[1], y + p.shape[0]))
+        x += p.shape[1] + (gaps[k] if k < len(gaps) else 0)
+    return (235 * (1 - 0.85 * alpha)).astype(np.uint8), boxes
+
+
+def iou(a, b) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def test_spaced_digits_give_their_boxes_left_to_right(digits):
+    images, _ = digits
+    pieces = [ink(images[i]) for i in (1, 3, 4, 5)]
+    page, boxes = compose(pieces, [25, 15, 30])
+    crops = split_digits(page)
+    assert len(crops) == 4
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.7
+        assert crop.image28.shape == (28, 28)
+    assert [c.box[0] for c in crops] == sorted(c.box[0] for c in crops)
+
+
+def test_touching_pair_is_split(digits):
+    images, labels = digits
+    # two wide digits (a 0 and a 2) overlapping by 4 px: one connected component
+    zero = ink(images[int(np.nonzero(labels == 0)[0][0])])
+    two = ink(images[int(np.nonzero(labels == 2)[0][0])])
+    page, boxes = compose([zero, two], [-4])
+    crops = split_digits(page)
+    assert len(crops) == 2
+    assert iou(crops[0].box, boxes[0]) > 0.6 and iou(crops[1].box, boxes[1]) > 0.6
+
+
+def test_touching_pair_split_uses_the_score(digits):
+    images, labels = digits
+    zero = ink(images[int(np.nonzero(labels == 0)[0][0])])
+    page, _ = compose([zero, zero], [-3])
+    calls = []
+
+    def score(images28):
+        calls.append(len(images28))
+        return [0.9] * len(images28)
+
+    assert len(split_digits(page, score=score)) == 2
+    assert calls and calls[0] >= 2  # the whole group and its pieces were scored
+
+
+def test_separators_underline_and_cell_borders_are_ignored(digits):
+    images, _ = digits
+    pieces = [ink(images[i]) for i in (1, 3, 4, 5)]
+    page, boxes = compose(pieces, [40, 40, 40])
+    page = page.copy()
+    x_dash = boxes[0][2] + 10
+    page[60:64, x_dash : x_dash + 18] = 30  # a dash between the first two digits
+    x_dot = boxes[1][2] + 15
+    page[86:91, x_dot : x_dot + 5] = 30  # a dot on the baseline
+    page[100:103, 10:-10] = 40  # an underline
+    crops = split_digits(page)
+    assert len(crops) == 4
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
+
+
+def test_comb_cells_are_not_digits(digits):
+    images, _ = digits
+    pieces = [ink(images[i], 50) for i in (1, 3, 4)]
+    page, boxes = compose(pieces, [40, 40])
+    page = page.copy()
+    between = [(a[2] + b[0]) // 2 for a, b in itertools.pairwise(boxes)]
+    for x in [boxes[0][0] - 15, *between, boxes[-1][2] + 15]:
+        page[10:110, x : x + 3] = 50
+    page[10:13, boxes[0][0] - 15 : boxes[-1][2] + 18] = 50
+    page[107:110, boxes[0][0] - 15 : boxes[-1][2] + 18] = 50
+    crops = split_digits(page)
+    assert len(crops) == 3
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
+
+
+def test_broken_digit_is_one_crop(digits):
+    images, _ = digits
+    seven = ink(images[0])  # the first test digit is a 7: lift its bar off the stem
+    broken = seven.copy()
+    broken[12:16, :] = 0
+    page, box = compose([broken], [])
+    crops = split_digits(page)
+    assert len(crops) == 1 and iou(crops[0].box, box[0]) > 0.8
+
+
+def test_blank_page_has_no_digits():
+    assert split_digits(np.full((80, 300), 220, np.uint8)) == []
