@@ -56,6 +56,7 @@ def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     except OSError as exc:
         raise CheckpointError(f"Cannot write {path}: {exc.strerror or exc}. Choose a writable folder.") from exc
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the result the usual permissions
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -70,6 +71,12 @@ def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
                 f"Cannot write {path}: {exc.strerror or exc} ({hint}); nothing was left half-written."
             ) from exc
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
