@@ -270,7 +270,9 @@ def _needs_plots():
     try:
         from digitocr import report as report_module
     except ImportError as exc:
-        raise DigitOCRError(f"This command needs matplotlib ({exc}). Install it with: pip install 'digitocr[plots]'") from exc
+        raise DigitOCRError(
+            f"This command needs matplotlib ({exc}). Install it with: pip install 'digitocr[plots]'"
+        ) from exc
     return report_module
 
 
@@ -278,12 +280,13 @@ def _needs_plots():
 def explore(
     out: Annotated[Path, typer.Option(help="Folder for the PNG figures and summary.json.")],
     data_dir: DataDirOption = None,
+    download: Annotated[bool, typer.Option(help="Download MNIST if it is not in the data folder yet.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Summarize MNIST (splits, shapes, dtype, pixel mean/std, class balance) and write exploration figures."""
     with user_errors():
         report_module = _needs_plots()
-        found = report_module.explore(data_dir, out)
+        found = report_module.explore(data_dir, out, download=download)
     if as_json:
         print(json.dumps(found.summary))
         return
@@ -327,10 +330,118 @@ def report(
         report_module = _needs_plots()
         path = report_module.write_report(checkpoint, out, data_dir, device=select_device(device))
         data = json.loads((path.parent / report_module.REPORT_JSON).read_text())
-    Console().print(
-        f"test accuracy [bold]{data['test']['accuracy']:.2%}[/bold] · ECE {data['test']['ece']:.4f} · "
-        f"report: {path} · {path.parent / report_module.REPORT_JSON}",
+    out_console = Console()
+    out_console.print(
+        f"test accuracy [bold]{data['test']['accuracy']:.2%}[/bold] · loss {data['test']['loss']:.4f} · "
+        f"ECE {data['test']['ece']:.4f} · n={data['test']['n']}",
         highlight=False,
+    )
+    out_console.print(f"wrote {path} and {report_module.REPORT_JSON}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def tune(
+    model: Annotated[str, typer.Option(help="Model to tune: mlp, cnn-fast or cnn.")] = "cnn-fast",
+    trials: Annotated[int, typer.Option(min=0, help="Trials to run now (added to those already stored).")] = 20,
+    storage: Annotated[
+        str | None, typer.Option(help="Optuna storage URL, e.g. sqlite:///tune.db; the study resumes from it.")
+    ] = None,
+    study: Annotated[str | None, typer.Option(help="Study name (default: digitocr-MODEL).")] = None,
+    data_dir: DataDirOption = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Epochs per trial (default: the model's preset).")] = None,
+    train_limit: Annotated[int, typer.Option(min=0, help="Train each trial on the first N images (0: all).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the TPE sampler and of the trials' training.")] = 0,
+    out: Annotated[Path, typer.Option(help="Where to write the best config (JSON for `train --config`).")] = Path(
+        "best.json"
+    ),
+    runs: Annotated[Path, typer.Option(help="Folder for the trials' run folders.")] = Path("runs/tune"),
+    device: DeviceOption = "auto",
+    threads: Annotated[int | None, typer.Option(help="CPU threads for torch.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Search learning rate, weight decay, batch size, widths, dropout and augmentation with Optuna, on validation."""
+    with user_errors():
+        from digitocr.tune import _import_optuna, base_config
+        from digitocr.tune import tune as run_tune
+
+        optuna = _import_optuna()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        base = base_config(
+            model,
+            **_overrides(epochs=epochs, num_threads=threads, data_dir=str(data_dir) if data_dir else None),
+            train_limit=train_limit,
+            seed=seed,
+            device=device,
+            out_dir=str(runs),
+        )
+
+        def report_trial(study_, trial) -> None:
+            if as_json:
+                return
+            value = f"{trial.value:.4f}" if trial.value is not None else "-"
+            console.print(
+                f"trial {trial.number}: {trial.state.name.lower()} val {value} {trial.params}", highlight=False
+            )
+
+        result = run_tune(base, trials, storage, study_name=study, seed=seed, callbacks=[report_trial])
+        result.best_config.to_file(out)
+    summary = {
+        "study": result.study.study_name,
+        "trials": result.n_trials,
+        "new_trials": result.n_new,
+        "pruned": result.n_pruned,
+        "best_val_accuracy": result.best_value,
+        "best_params": result.study.best_trial.params,
+        "config": str(out),
+    }
+    if as_json:
+        print(json.dumps(summary))
+        return
+    console.print(
+        f"best val accuracy [bold]{result.best_value:.2%}[/bold] (trial {result.study.best_trial.number} of "
+        f"{result.n_trials}, {result.n_pruned} pruned) · config written to {out} · "
+        f"train it with `digitocr train --config {out}`",
+        highlight=False,
+    )
+
+
+@app.command()
+def ensemble(
+    checkpoints: Annotated[list[Path], typer.Argument(help="The member checkpoints (two or more).")],
+    out: Annotated[Path, typer.Option(help="Where to write the ensemble checkpoint.")] = Path("ensemble.pt"),
+    data_dir: DataDirOption = None,
+    evaluate_on: Annotated[
+        bool, typer.Option("--evaluate/--no-evaluate", help="Measure validation and test accuracy and store them.")
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Save several checkpoints as one ensemble file that loads like a single model (mean of probabilities)."""
+    from digitocr.ensemble import build_ensemble, save_ensemble
+
+    with user_errors():
+        metrics: dict[str, Any] = {}
+        if evaluate_on:
+            from digitocr.data import load_splits
+            from digitocr.evaluate import evaluate as evaluate_models
+
+            model, _ = build_ensemble(checkpoints)
+            splits = load_splits(data_dir)
+            metrics = {
+                "val": evaluate_models(model, splits.val_images, splits.val_labels).to_dict(),
+                "test": evaluate_models(model, splits.test_images, splits.test_labels).to_dict(),
+            }
+        path = save_ensemble(checkpoints, out, metrics=metrics)
+    summary = {
+        "out": str(path),
+        "members": len(checkpoints),
+        **{f"{k}_accuracy": v["accuracy"] for k, v in metrics.items()},
+    }
+    if as_json:
+        print(json.dumps(summary))
+        return
+    accuracy = " · ".join(f"{k} accuracy {v['accuracy']:.2%}" for k, v in metrics.items())
+    console.print(
+        f"ensemble of {len(checkpoints)} saved to {path}" + (f" · {accuracy}" if accuracy else ""), highlight=False
     )
 
 
@@ -345,6 +456,112 @@ def list_models() -> None:
     for spec in MODELS.values():
         table.add_row(spec.name, spec.summary)
     Console().print(table)
+
+
+ModelOption = Annotated[Path | None, typer.Option("--model", help="Checkpoint to use (default: the pretrained model).")]
+ImagesArgument = Annotated[list[Path], typer.Argument(help="Image files (PNG, JPEG, BMP, TIFF, WebP).")]
+
+
+def _per_file(images: list[Path], work) -> tuple[list[dict[str, Any]], int]:
+    """Run ``work(path) -> dict`` on each file; a failing file gives an error entry, the others still run."""
+    results, failed = [], 0
+    for path in images:
+        try:
+            results.append({"file": str(path), **work(path)})
+        except DigitOCRError as exc:
+            failed += 1
+            console.print(f"[red]error:[/red] {path}: {exc}", highlight=False, soft_wrap=True)
+            results.append({"file": str(path), "error": str(exc)})
+    return results, failed
+
+
+@app.command()
+def predict(
+    images: ImagesArgument,
+    model: ModelOption = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="Refuse below this calibrated confidence (default: the library's).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array on stdout.")] = False,
+) -> None:
+    """Recognize the single digit in each image, or say why it is not one (digit null)."""
+    from digitocr.predict import DEFAULT_REJECT_THRESHOLD, Recognizer
+
+    with user_errors():
+        recognizer = Recognizer(model, reject_threshold=DEFAULT_REJECT_THRESHOLD if threshold is None else threshold)
+
+    def work(path: Path) -> dict[str, Any]:
+        return recognizer.predict(path)[0].to_dict()
+
+    results, failed = _per_file(images, work)
+    if as_json:
+        for r in results:
+            r.setdefault("digit", None)
+            r.setdefault("confidence", None)
+            r.setdefault("probabilities", None)
+        print(json.dumps(results))
+    else:
+        table = Table(title="digitocr predict")
+        for column in ("file", "digit", "confidence", "note"):
+            table.add_column(column)
+        for r in results:
+            digit = "-" if r.get("digit") is None else str(r["digit"])
+            confidence = "" if r.get("confidence") is None else f"{r['confidence']:.1%}"
+            table.add_row(r["file"], digit, confidence, r.get("error") or r.get("reason") or "")
+        Console().print(table)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def read(
+    images: ImagesArgument,
+    model: ModelOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array on stdout.")] = False,
+    annotate: Annotated[
+        Path | None, typer.Option(help="Write a copy of each image with boxes and digits drawn into this folder.")
+    ] = None,
+) -> None:
+    """Read the number written on one line of each image: its digits left to right, with boxes."""
+    from digitocr.predict import Recognizer
+    from digitocr.predict import annotate as draw_annotation
+
+    with user_errors():
+        recognizer = Recognizer(model)
+        if annotate is not None:
+            try:
+                annotate.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DigitOCRError(
+                    f"Cannot create {annotate}: {exc.strerror or exc}. Choose a writable folder."
+                ) from exc
+
+    def work(path: Path) -> dict[str, Any]:
+        reading = recognizer.read(path)
+        out = reading.to_dict()
+        if annotate is not None:
+            target = annotate / f"{path.stem}.annotated.png"
+            try:
+                draw_annotation(path, reading).save(target)
+            except OSError as exc:
+                raise DigitOCRError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
+            out["annotated"] = str(target)
+        return out
+
+    results, failed = _per_file(images, work)
+    if as_json:
+        print(json.dumps(results))
+    else:
+        table = Table(title="digitocr read")
+        for column in ("file", "text", "confidence (lowest digit)", "note"):
+            table.add_column(column)
+        for r in results:
+            digits = r.get("digits") or []
+            low = f"{min(d['confidence'] for d in digits):.1%}" if digits else ""
+            table.add_row(r["file"], r.get("text", ""), low, r.get("error") or r.get("annotated") or "")
+        Console().print(table)
+    if failed:
+        raise typer.Exit(1)
 
 
 def main() -> None:

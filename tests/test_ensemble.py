@@ -1,0 +1,67 @@
+"""Ensembles: the arithmetic of averaging probabilities, and one file that loads like a model."""
+
+from __future__ import annotations
+
+import torch
+from typer.testing import CliRunner
+
+from digitocr.checkpoint import load_checkpoint, make_checkpoint, model_from_checkpoint, save_checkpoint
+from digitocr.ensemble import build_ensemble, save_ensemble
+from digitocr.evaluate import predict_proba
+from digitocr.models import build_model, count_parameters
+
+
+def _members(tmp_path, n=3):
+    paths, models = [], []
+    for i in range(n):
+        torch.manual_seed(i)
+        name, kwargs = ("cnn-fast", {"channels": [4, 8], "hidden": 16}) if i % 2 else ("mlp", {"hidden": [32]})
+        model = build_model(name, **kwargs).eval()
+        path = save_checkpoint(tmp_path / f"m{i}.pt", make_checkpoint(model, name, kwargs))
+        paths.append(path)
+        models.append(model)
+    return paths, models
+
+
+def test_forward_is_log_of_mean_softmax(tmp_path):
+    paths, models = _members(tmp_path)
+    ensemble, kwargs = build_ensemble(paths)
+    x = torch.randn(7, 1, 28, 28)
+    with torch.no_grad():
+        expected = torch.stack([torch.softmax(m(x), 1) for m in models]).mean(0)  # (7, 10)
+        got = ensemble(x)
+    torch.testing.assert_close(got.exp(), expected)
+    torch.testing.assert_close(torch.softmax(got, 1), expected)  # usable as logits
+    assert count_parameters(ensemble) == sum(count_parameters(m) for m in models)
+    assert [m["model"] for m in kwargs["members"]] == ["mlp", "cnn-fast", "mlp"]
+
+
+def test_hand_computed_two_member_average():
+    ensemble = build_model("ensemble", members=[{"model": "mlp", "model_kwargs": {"hidden": [4]}}] * 2)
+    for member, logit in zip(ensemble.members, (0.0, 10.0), strict=True):
+        for p in member.parameters():
+            torch.nn.init.zeros_(p)
+        member.net[-1].bias.data[0] = logit  # member 0: uniform; member 1: class 0 almost surely
+    probs = ensemble(torch.zeros(1, 1, 28, 28)).exp()[0]
+    p1 = torch.softmax(torch.tensor([10.0] + [0.0] * 9), 0)
+    torch.testing.assert_close(probs, (torch.full((10,), 0.1) + p1) / 2)
+
+
+def test_saved_ensemble_loads_like_one_model_and_matches_evaluate(tmp_path):
+    paths, models = _members(tmp_path)
+    out = save_ensemble(paths, tmp_path / "ens.pt")
+    ckpt = load_checkpoint(out)
+    assert ckpt["model"] == "ensemble" and len(ckpt["model_kwargs"]["members"]) == 3
+    loaded = model_from_checkpoint(out)
+    images = torch.randint(0, 256, (20, 28, 28), dtype=torch.uint8)
+    torch.testing.assert_close(predict_proba(loaded, images), predict_proba(models, images))
+
+
+def test_cli_ensemble_writes_a_loadable_file(tmp_path):
+    from digitocr.cli import app
+
+    paths, _ = _members(tmp_path, 2)
+    out = tmp_path / "cli-ens.pt"
+    result = CliRunner().invoke(app, ["ensemble", *map(str, paths), "--out", str(out), "--no-evaluate", "--json"])
+    assert result.exit_code == 0, result.output
+    assert model_from_checkpoint(out)(torch.zeros(1, 1, 28, 28)).shape == (1, 10)
