@@ -81,17 +81,22 @@ def test_short_training_run_passes_a_floor(splits, tmp_path, preset, limit, floo
 
 
 def test_ema_arithmetic_matches_the_formula():
-    """The EMA ``fit`` uses (torch's AveragedModel + get_ema_multi_avg_fn): e ← d·e + (1-d)·p, first e = p."""
-    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+    """The EMA ``fit`` uses: e ← d·e + (1-d)·p with d = min(decay, (1+n)/(10+n)) at update n; first e = p."""
+    from torch.optim.swa_utils import AveragedModel
+
+    from digitocr.train import _ema_with_warmup
 
     decay = 0.9
     model = torch.nn.Linear(1, 1, bias=False)
-    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    ema = AveragedModel(model, multi_avg_fn=_ema_with_warmup(decay), use_buffers=True)
     expected = None
-    for value in (1.0, 2.0, 4.0, -3.0):
+    for n, value in enumerate([1.0, 2.0, 4.0, -3.0] + [float(i % 7) for i in range(100)]):
         with torch.no_grad():
             model.weight.fill_(value)
         ema.update_parameters(model)
-        expected = value if expected is None else decay * expected + (1 - decay) * value
-        assert ema.module.weight.item() == pytest.approx(expected)
-    assert expected == pytest.approx(0.9 * (0.9 * (0.9 * 1 + 0.1 * 2) + 0.1 * 4) + 0.1 * -3)
+        d = min(decay, (1 + n) / (10 + n))
+        expected = value if expected is None else d * expected + (1 - d) * value
+        assert ema.module.weight.item() == pytest.approx(expected, rel=1e-5)
+        if n == 3:  # by hand: warm-up decays 2/11, 3/12, 4/13
+            by_hand = (4 / 13) * ((3 / 12) * ((2 / 11) * 1 + (9 / 11) * 2) + (9 / 12) * 4) + (9 / 13) * -3
+            assert ema.module.weight.item() == pytest.approx(by_hand, rel=1e-5)

@@ -164,6 +164,24 @@ def _init_distributed(config: TrainConfig) -> tuple[_Dist, torch.device]:
     return _Dist(dist.get_rank(), dist.get_world_size(), local_rank), device
 
 
+def _ema_with_warmup(decay: float):
+    """EMA update whose decay ramps up as min(decay, (1 + n) / (10 + n)) over the first updates (the
+    warm-up of TensorFlow's ExponentialMovingAverage ``num_updates``): with a fixed 0.999 the average
+    would still be mostly the random initial weights after the first epochs of a short run."""
+
+    @torch.no_grad()
+    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], num_averaged: torch.Tensor) -> None:
+        n = float(num_averaged)
+        weight = 1.0 - min(decay, (1.0 + n) / (10.0 + n))
+        for avg, cur in zip(averaged, current, strict=True):
+            if avg.is_floating_point():
+                avg.lerp_(cur, weight)
+            else:  # integer buffers (BatchNorm's num_batches_tracked) are copied
+                avg.copy_(cur)
+
+    return update
+
+
 class _StopFlag:
     """Turns the first Ctrl-C into a request to stop after the current batch; a second one aborts."""
 
@@ -266,9 +284,9 @@ def fit(
         raw_model = raw_model.to(memory_format=torch.channels_last)
     ema = None
     if config.ema:
-        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+        from torch.optim.swa_utils import AveragedModel
 
-        ema = AveragedModel(raw_model, multi_avg_fn=get_ema_multi_avg_fn(config.ema), use_buffers=True)
+        ema = AveragedModel(raw_model, multi_avg_fn=_ema_with_warmup(config.ema), use_buffers=True)
     model: nn.Module = raw_model
     if dist_info.world_size > 1:
         model = nn.parallel.DistributedDataParallel(
