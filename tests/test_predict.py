@@ -169,3 +169,14 @@ def test_cli_predict_and_read_json(tmp_path, checkpoint_path, test_digits):
 
     result = runner.invoke(app, ["read", str(number), "--model", str(checkpoint_path)])
     assert result.exit_code == 0 and "digitocr read" in result.stdout
+
+
+def test_default_threshold_follows_outlier_exposure(checkpoint_path):
+    from digitocr.checkpoint import load_checkpoint
+    from digitocr.predict import REJECT_THRESHOLD_EXPOSED, REJECT_THRESHOLD_PLAIN
+
+    ckpt = load_checkpoint(checkpoint_path)
+    assert Recognizer(ckpt).reject_threshold == REJECT_THRESHOLD_PLAIN
+    exposed = {**ckpt, "config": {**(ckpt.get("config") or {}), "outlier_batch": 32}}
+    assert Recognizer(exposed).reject_threshold == REJECT_THRESHOLD_EXPOSED
+    assert Recognizer(exposed, reject_threshold=0.9).reject_threshold == 0.9

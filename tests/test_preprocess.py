@@ -179,3 +179,54 @@ def test_decompression_bomb_is_refused_quickly(tmp_path):
     Image.new("1", (30000, 30000)).save(huge, optimize=True)
     with pytest.raises(ImageError, match=r"too large|megapixel"):
         to_mnist(huge.read_bytes())
+
+
+def test_long_runs_is_the_opening_by_a_bar():
+    from digitocr.preprocess import long_runs
+
+    rng = np.random.default_rng(0)
+    for length in (2, 5, 12):
+        mask = rng.random((40, 70)) < 0.8
+        expected = ndi.binary_opening(mask, structure=np.ones((1, length), dtype=bool))
+        assert np.array_equal(long_runs(mask, length), expected)
+
+
+def test_lit_stripes_on_a_shadowed_page_keep_the_polarity(digits):
+    """Lit stripes narrower than the background window look lighter than their surroundings, like
+    chalk on a board; with more lit than inked pixels they once flipped the polarity."""
+    from digitocr.preprocess import extract_ink
+
+    d = digits[0][7]
+    ink = 1 - paper_digit(d, 150) / 255.0
+    light = np.full((150, 150), 0.65)
+    light[:, 2:20] = light[:, 128:148] = 0.97  # light through blinds on a page in shadow
+    page = (light * (1 - 0.85 * ink) * 255).astype(np.uint8)
+    assert extract_ink(page / 255.0).dark_on_light
+    assert similarity(to_mnist(page), d / 255.0) > 0.8
+
+
+def test_crumbs_of_texture_do_not_count_as_strokes(digits):
+    d = digits[0][3]
+    page = paper_digit(d, 160).astype(np.float32)
+    rows = np.nonzero((page < 128).any(axis=1))[0]
+    cols = np.nonzero((page < 128).any(axis=0))[0]
+    # pencil dust just outside the digit: big enough to survive as specks, close enough to be kept
+    for y, x in ((rows[0] - 12, cols[0]), (rows[-1] + 6, cols[-1] - 6), (rows[0] + 20, cols[-1] + 8)):
+        page[y : y + 10, x : x + 10] = 40
+    pre = preprocess(page.astype(np.uint8))
+    assert pre.pieces <= 2
+
+
+def test_shadow_band_along_the_frame_is_not_a_digit(digits):
+    page = np.full((160, 140), 230, np.uint8)
+    page[:, :14] = 90  # the edge of the page or a shadow, photographed at the left border
+    assert preprocess(page).blank
+    d = digits[0][1]
+    with_digit = paper_digit(d, 140)[:, :].copy()
+    with_digit[:, :10] = 90
+    assert similarity(to_mnist(with_digit), d / 255.0) > 0.85
+    tight = paper_digit(d, 140)  # a digit touching opposite sides of the frame is kept
+    rows = np.nonzero((tight < 128).any(axis=1))[0]
+    cols = np.nonzero((tight < 128).any(axis=0))[0]
+    crop = tight[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    assert not preprocess(crop).blank

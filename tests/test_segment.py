@@ -130,3 +130,18 @@ def test_broken_digit_is_one_crop(digits):
 
 def test_blank_page_has_no_digits():
     assert split_digits(np.full((80, 300), 220, np.uint8)) == []
+
+
+def test_a_loop_is_not_cut_into_two_ones(digits):
+    """Cutting a 0 down the middle crosses two strokes and leaves two halves a classifier may like
+    more than the whole; the crossing cost keeps it whole."""
+    images, labels = digits
+    zero = ink(images[int(np.nonzero(labels == 0)[0][0])])
+    zero = np.asarray(Image.fromarray((zero * 255).astype(np.uint8)).resize((66, 60)), np.float32) / 255  # wide
+    page, _ = compose([zero], [])
+
+    def score(images28):  # any part looks like a confident 1, the whole (widest) like a so-so 0
+        widths = [np.ptp(np.nonzero((im > 0.3).any(axis=0))[0]) for im in images28]
+        return [0.4 if w == max(widths) else 0.99 for w in widths]
+
+    assert len(split_digits(page, score=score)) == 1

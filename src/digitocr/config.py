@@ -152,6 +152,27 @@ PRESETS: dict[str, dict[str, Any]] = {
         "augment_strength": 1.0,
         "ema": 0.999,
     },
+    # For pictures of real handwriting (issue 5): the accurate CNN trained with the "handwriting"
+    # augmentation (pen width, slant, aspect, blur, box-line remnants) and outlier exposure on
+    # synthetic non-digits (digitocr.outliers), so that low confidence refuses letters and scribbles.
+    # 8 epochs fit ~20 min of one CPU thread; see benchmarks/README.md "Reading real images".
+    "handwriting": {
+        "model": "cnn",
+        "model_kwargs": {"channels": [32, 64], "hidden": 256, "dropout": 0.3},
+        "epochs": 8,
+        "batch_size": 128,
+        "lr": 3e-3,
+        "optimizer": "adamw",
+        "weight_decay": 5e-4,
+        "schedule": "onecycle",
+        "warmup": 0.2,
+        "label_smoothing": 0.1,
+        "augment": "handwriting",
+        "augment_strength": 1.0,
+        "ema": 0.999,
+        "outlier_batch": 32,
+        "outlier_weight": 0.5,
+    },
     # How far an MLP goes: the wide MLP of Simard et al. (2003) with dropout and affine augmentation.
     "wide-mlp": {
         "model": "mlp",

@@ -392,12 +392,79 @@ def augment_affine_elastic(x: torch.Tensor, generator: torch.Generator, strength
     return augment_elastic(augment_affine(x, generator, strength), generator, strength)
 
 
+def augment_handwriting(x: torch.Tensor, generator: torch.Generator, strength: float = 1.0) -> torch.Tensor:
+    """What changes between MNIST and digits photographed on paper, drawn per image (issue 5).
+
+    Pen width (a blend towards a 2×2 grey dilation, ``max_pool``, or erosion, ``-max_pool(-x)``),
+    slant (shear up to ±17°), aspect (0.8-1.25), scale (±10%), rotation (±8°) and shift (±2 px) in one
+    ``grid_sample``; then, each for part of the batch: blur or a sharper edge (pen vs. MNIST's
+    anti-aliasing), faint background noise and specks, and a piece of a box border or ruled line at
+    the frame. All bounds scale with ``strength``; about a quarter of the images keep their shape.
+    """
+    import torch.nn.functional as F
+
+    b, _, h, w = x.shape
+    dev = x.device
+
+    def rand(lo: float = 0.0, hi: float = 1.0) -> torch.Tensor:
+        return (lo + (hi - lo) * torch.rand(b, generator=generator, device=dev)).view(b, 1, 1, 1)
+
+    # Pen width: dilation or erosion by a 2×2 window (one pixel), blended by a random amount.
+    padded = F.pad(x, (0, 1, 0, 1))
+    thick = F.max_pool2d(padded, 2, stride=1)
+    thin = -F.max_pool2d(-padded, 2, stride=1)
+    amount = rand(-1.0, 1.0) * min(1.0, strength)
+    x = torch.where(amount > 0, x + amount * (thick - x), x + (-amount) * (thin - x))
+    # Shape: slant, aspect, scale, rotation, shift; a quarter of the batch untouched.
+    keep = rand() < 0.25
+    angle = torch.deg2rad(rand(-8, 8) * strength).flatten()
+    slant = (rand(-0.3, 0.3) * strength).flatten()
+    aspect = torch.exp(rand(-0.22, 0.22) * strength).flatten()
+    s = (1 + rand(-0.1, 0.1) * strength).flatten()
+    tx, ty = (rand(-2, 2) * strength * 2 / w).flatten(), (rand(-2, 2) * strength * 2 / h).flatten()
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    # Output → input coordinates: (rotation · shear · aspect)⁻¹ approximated by composing the inverses.
+    sx, sy = 1 / (s * aspect.sqrt()), aspect.sqrt() / s
+    a11, a12 = cos * sx, (sin + slant * cos) * sx
+    a21, a22 = -sin * sy, (cos - slant * sin) * sy
+    theta = torch.stack([torch.stack([a11, a12, tx], 1), torch.stack([a21, a22, ty], 1)], 1)  # (B, 2, 3)
+    identity = torch.eye(2, 3, device=dev, dtype=x.dtype).expand(b, 2, 3)
+    theta = torch.where(keep.view(b, 1, 1), identity, theta)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    # Edges: a 3×3 binomial blur for some, a steeper (pen-like) edge for others.
+    kernel = torch.tensor([1.0, 2.0, 1.0], device=dev, dtype=x.dtype)
+    kernel = (kernel[:, None] * kernel[None, :] / 16).view(1, 1, 3, 3)
+    blurred = F.conv2d(x, kernel, padding=1)
+    edge = rand()
+    x = torch.where(edge < 0.25 * strength, blurred, x)
+    x = torch.where(edge > 1 - 0.25 * strength, ((x - 0.25) / 0.5).clamp(0, 1), x)
+    # A piece of a box border or ruled line touching the frame, for ~8% of the images.
+    line = rand() < 0.08 * strength
+    side = torch.randint(0, 4, (b,), generator=generator, device=dev).view(b, 1, 1, 1)
+    offset = torch.randint(0, 3, (b,), generator=generator, device=dev).view(b, 1, 1, 1)
+    start = torch.randint(0, w // 2, (b,), generator=generator, device=dev).view(b, 1, 1, 1)
+    rows = torch.arange(h, device=dev).view(1, 1, h, 1)
+    cols = torch.arange(w, device=dev).view(1, 1, 1, w)
+    along = torch.where(side < 2, cols, rows)
+    across = torch.where(side % 2 == 0, torch.where(side < 2, rows, cols), (h - 1) - torch.where(side < 2, rows, cols))
+    stroke = (across == offset) & (along >= start) & (along < start + w // 2)
+    x = torch.maximum(x, (stroke & line).to(x.dtype) * rand(0.5, 1.0))
+    # Faint noise on the background and a few specks.
+    noisy = rand() < 0.15 * strength
+    noise = torch.rand(x.shape, generator=generator, device=dev)
+    x = x + noisy.to(x.dtype) * rand(0.0, 0.08) * noise * (noise > 0.7).to(x.dtype)
+    specks = (torch.rand(x.shape, generator=generator, device=dev) < 0.004) & (rand() < 0.2 * strength)
+    return torch.maximum(x, specks.to(x.dtype)).clamp(0, 1)
+
+
 AUGMENTS: dict[str, Callable[..., torch.Tensor] | None] = {
     "none": None,
     "shift": augment_shift,
     "affine": augment_affine,
     "elastic": augment_elastic,
     "affine-elastic": augment_affine_elastic,
+    "handwriting": augment_handwriting,
 }
 
 

@@ -46,6 +46,20 @@ WORK_MAX_SIDE = 1600
 # Ink must be at least this much darker than the paper (fraction of the paper's brightness), after
 # the background is flattened, to count as ink at all; below it the image is blank.
 MIN_INK_CONTRAST = 0.18
+# Ink must reach this share of the contrast of the darkest writing (99th percentile) to be ink.
+INK_SHARE_OF_PEAK = 0.6
+# A picture whose median brightness is at least LIGHT_PAPER is dark writing on light paper; at most
+# DARK_BOARD, light writing on a dark ground; in between the local deviations decide.
+LIGHT_PAPER = 0.6
+DARK_BOARD = 0.3
+# A piece running along this share of one side of the frame, not reaching the opposite side, is the
+# edge of a shadow, the page or a neighbouring cell.
+EDGE_RUN = 0.5
+EDGE_DEPTH = 0.25  # ... and reaching at most this far into the picture (a box with a digit reaches across)
+# A connected piece of the kept ink counts as a stroke when it holds at least this share of the ink.
+PIECE_SHARE = 0.04
+# The paper's brightness is estimated on a copy reduced to this short side.
+BACKGROUND_SIDE = 32
 # Connected pieces of ink smaller than this fraction of the image's short side are specks.
 SPECK_FRACTION = 0.03
 
@@ -303,8 +317,10 @@ def _background(grey: np.ndarray, percentile: float) -> np.ndarray:
     binarization, e.g. Lu, Su & Tan 2010).
     """
     height, width = grey.shape
-    factor = max(1, min(height, width) // 32)
-    small_size = (max(1, -(-width // factor)), max(1, -(-height // factor)))
+    # Work at a short side of BACKGROUND_SIDE pixels whatever the size: the rank filter's cost grows
+    # with the window area, and the background is smooth anyway.
+    factor = max(1.0, min(height, width) / BACKGROUND_SIDE)
+    small_size = (max(1, round(width / factor)), max(1, round(height / factor)))
     small = _resize(grey, small_size, Image.Resampling.BOX) if factor > 1 else grey
     window = max(3, min(small.shape) // 2)
     bg = ndi.percentile_filter(small, percentile, size=window, mode="reflect")
@@ -338,15 +354,18 @@ def _drop_specks(mask: np.ndarray, min_side: float) -> np.ndarray:
     return keep[labels]
 
 
-def extract_ink(grey: np.ndarray) -> InkMap:
+def extract_ink(grey: np.ndarray, peak_share: float = INK_SHARE_OF_PEAK) -> InkMap:
     """Separate the writing from the paper in a grey image (float32 (H, W) in [0, 1], 1 = white).
 
-    1. Polarity: subtract a median background; the writing is the side with the heavier tail
-       (dark ink on paper, or chalk / a screen drawing / MNIST itself, light on dark).
+    1. Polarity: a picture whose median is light (≥ :data:`LIGHT_PAPER`) is dark ink on paper, a
+       dark one (≤ :data:`DARK_BOARD`) chalk / a screen drawing / MNIST itself; in between, subtract a
+       median background and take the side with the heavier tail.
     2. Background: a grey closing wider than the strokes sees paper, not strokes, and follows
        uneven light and shadow edges; dark ink is divided by it (reflectance = image / illumination,
        which cancels shadows), light ink has it subtracted.
-    3. Threshold: Otsu on the flattened ink, never below :data:`MIN_INK_CONTRAST` / 2.
+    3. Threshold: Otsu on the flattened ink, never below :data:`MIN_INK_CONTRAST` / 2 nor below
+       ``peak_share`` of the darkest writing's contrast (shadows are weaker than ink; 0 keeps faint
+       ruled lines and comb fields whole, so that they can be found and removed).
     """
     grey = np.asarray(grey, dtype=np.float32)
     height, width = grey.shape
@@ -354,10 +373,19 @@ def extract_ink(grey: np.ndarray) -> InkMap:
     if float(grey.max()) - float(grey.min()) < MIN_INK_CONTRAST:
         return InkMap(np.zeros_like(grey), empty, True, True)
     smooth = ndi.gaussian_filter(grey, 0.7) if min(height, width) >= 64 else grey
-    deviation = smooth - _background(smooth, 50)
-    darker = int((deviation < -MIN_INK_CONTRAST / 2).sum())
-    lighter = int((deviation > MIN_INK_CONTRAST / 2).sum())
-    dark_on_light = darker >= lighter
+    # A clearly light or clearly dark picture overall settles the polarity (paper is most of a photo
+    # of writing); otherwise the side with more pixels far from a local background does. Shadows and
+    # lit patches also deviate from a local background, so that count is only the tie-breaker.
+    overall = float(np.median(smooth))
+    if overall >= LIGHT_PAPER:
+        dark_on_light = True
+    elif overall <= DARK_BOARD:
+        dark_on_light = False
+    else:
+        deviation = smooth - _background(smooth, 50)
+        darker = int((deviation < -MIN_INK_CONTRAST / 2).sum())
+        lighter = int((deviation > MIN_INK_CONTRAST / 2).sum())
+        dark_on_light = darker >= lighter
     # A grey closing (opening for light ink) wider than any stroke removes the strokes and keeps
     # everything wider, shadows with sharp edges included: closings preserve step edges.
     size = max(5, round(0.3 * min(height, width)), round(0.08 * max(height, width)))
@@ -372,6 +400,12 @@ def extract_ink(grey: np.ndarray) -> InkMap:
     if peak < MIN_INK_CONTRAST:
         return InkMap(np.zeros_like(grey), empty, dark_on_light, True)
     threshold = max(otsu_threshold(ink), MIN_INK_CONTRAST / 2)
+    above = ink[ink > threshold]
+    if above.size:
+        # A shadow darkens paper by a fraction; ink absorbs most light. When a shadow corner is
+        # smaller than the closing window it survives as "ink" and Otsu may split paper from shadow:
+        # ink must also reach a share of the darkest writing's contrast.
+        threshold = max(threshold, peak_share * float(np.percentile(above, 99)))
     mask = ink > threshold
     mask = _drop_specks(mask, max(2.0, SPECK_FRACTION * min(height, width)))
     if not mask.any():
@@ -401,7 +435,23 @@ class Line:
     pixels: np.ndarray  # bool mask of its pixels, same shape as the image
 
 
-def find_lines(mask: np.ndarray, horizontal: bool, min_length: int, max_thickness: float) -> list[Line]:
+def long_runs(mask: np.ndarray, min_length: int) -> np.ndarray:
+    """The pixels of horizontal runs at least ``min_length`` long: the binary opening of ``mask`` by a
+    1×``min_length`` bar, computed from run lengths (linear time, whatever the bar's length)."""
+    rows, cols = mask.shape
+    edges = np.diff(
+        np.pad(mask.view(np.int8) if mask.dtype == bool else mask.astype(np.int8), ((0, 0), (1, 1))), axis=1
+    )
+    start_r, start_c = np.nonzero(edges == 1)
+    _, stop_c = np.nonzero(edges == -1)  # same rows and order as the starts
+    long = (stop_c - start_c) >= min_length
+    marks = np.zeros((rows, cols + 1), np.int32)
+    np.add.at(marks, (start_r[long], start_c[long]), 1)
+    np.add.at(marks, (start_r[long], stop_c[long]), -1)
+    return np.cumsum(marks[:, :cols], axis=1) > 0
+
+
+def find_lines(mask: np.ndarray, horizontal: bool, min_length: int, max_thickness: float, gap: int = 0) -> list[Line]:
     """Thin straight lines at least ``min_length`` long along one axis.
 
     A morphological opening with a 1×``min_length`` bar keeps only long runs (the standard table-line
@@ -413,15 +463,19 @@ def find_lines(mask: np.ndarray, horizontal: bool, min_length: int, max_thicknes
     if cols < min_length or min_length < 2:
         return []
     tolerance = max(1, round(0.02 * rows))
-    thick = ndi.binary_dilation(grid, structure=np.ones((2 * tolerance + 1, 1), dtype=bool))
-    runs = ndi.binary_opening(thick, structure=np.ones((1, min_length), dtype=bool)) & grid
+    closed = grid
+    if gap > 0:  # bridge breaks of up to `gap` pixels: a faint line is only partly above the threshold
+        bridged = ndi.maximum_filter1d(grid.view(np.uint8), gap + 1, axis=1)
+        closed = ndi.minimum_filter1d(bridged, gap + 1, axis=1).view(bool)
+    thick = ndi.maximum_filter1d(closed.view(np.uint8), 2 * tolerance + 1, axis=0)
+    runs = long_runs(thick.view(bool), min_length) & closed
     labels, _ = ndi.label(runs, structure=np.ones((3, 3)))
     lines = []
     for index, sl in enumerate(ndi.find_objects(labels), start=1):
         length = sl[1].stop - sl[1].start
         if length < min_length:
             continue
-        pixels = labels[sl] == index
+        pixels = (labels[sl] == index) & grid[sl]
         # Thickness: the median number of line pixels per column it covers.
         per_column = pixels.sum(axis=0)
         thickness = float(np.median(per_column[per_column > 0]))
@@ -460,10 +514,10 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
     rest of the ink; a lone tall stroke is a 1.
     """
     height, width = mask.shape
-    hlines = find_lines(mask, True, max(3, int(0.5 * width)), max(1.5, 0.12 * height))
+    hlines = find_lines(mask, True, max(3, int(0.5 * width)), max(1.5, 0.12 * height), gap=int(0.04 * width))
     vlines = [
         line
-        for line in find_lines(mask, False, max(3, int(0.5 * height)), max(1.5, 0.12 * width))
+        for line in find_lines(mask, False, max(3, int(0.5 * height)), max(1.5, 0.12 * width), gap=int(0.04 * height))
         if line.position < 0.2 * width or line.position > 0.8 * width
     ]
     if not hlines and not vlines:
@@ -611,7 +665,7 @@ class Preprocessed:
     ``box``: (x0, y0, x1, y1) of the ink kept as the digit, in the original image's pixels
     (x1, y1 exclusive), or ``None`` when blank. ``dark_on_light``: the detected polarity.
     ``ink_fraction``: share of the 28×28 image that is ink (>0.5), a shape-sanity signal.
-    ``pieces``: how many connected pieces the kept ink has.
+    ``pieces``: how many connected pieces the kept ink has (each at least :data:`PIECE_SHARE` of it).
     """
 
     image: np.ndarray
@@ -622,9 +676,36 @@ class Preprocessed:
     pieces: int
 
 
+def _drop_frame_edges(mask: np.ndarray) -> np.ndarray:
+    """Drop pieces lying along one side of the frame: the edge of a shadow, of the page or of a
+    neighbouring cell, photographed at the border.
+
+    A piece is such an edge when it covers at least :data:`EDGE_RUN` of one side of the frame, reaches
+    at most :data:`EDGE_DEPTH` into the picture and not to the opposite side: a digit cropped tightly
+    touches opposite sides (its box is the frame), a digit with a margin touches none, and a cell box
+    with a digit in it reaches across.
+    """
+    height, width = mask.shape
+    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
+    if count == 0:
+        return mask
+    drop = np.zeros(count + 1, dtype=bool)
+    sides = (labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1])  # top, bottom, left, right
+    for index, sl in enumerate(ndi.find_objects(labels), start=1):
+        touches = [bool((side == index).any()) for side in sides]
+        # how far the piece reaches into the picture from a top/bottom side, and from a left/right one
+        depth = ((sl[0].stop - sl[0].start) / height, (sl[1].stop - sl[1].start) / width)
+        for k, side in enumerate(sides):
+            along = (side == index).mean() >= EDGE_RUN
+            if along and not touches[k ^ 1] and depth[k // 2] <= EDGE_DEPTH:
+                drop[index] = True
+    return mask & ~drop[labels]
+
+
 def clean_mask(mask: np.ndarray) -> np.ndarray:
     """Lines and frame fragments removed, specks dropped: the ink that may be writing."""
     height, width = mask.shape
+    mask = _drop_frame_edges(mask)  # first: a page edge is no box side that makes a digit's bar a line
     mask = _line_policy(mask)
     mask = _drop_frame_fragments(mask)
     return _drop_specks(mask, max(2.0, SPECK_FRACTION * min(height, width)))
@@ -656,7 +737,11 @@ def preprocess(source: Any) -> Preprocessed:
         min(loaded.original_size[0], int(np.ceil((cols[-1] + 1) * s))),
         min(loaded.original_size[1], int(np.ceil((rows[-1] + 1) * s))),
     )
-    pieces = int(ndi.label(mask, structure=np.ones((3, 3)))[1])
+    # Pieces that matter for the shape check: crumbs of texture or shadow kept beside the digit are
+    # not strokes.
+    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
+    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    pieces = int((areas >= PIECE_SHARE * areas.sum()).sum()) if count else 0
     return Preprocessed(image, box, False, ink.dark_on_light, float((image > 0.5).mean()), pieces)
 
 
