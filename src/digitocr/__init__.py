@@ -8,13 +8,19 @@ from digitocr.data import MNIST_MEAN, MNIST_STD, TensorBatches, load_mnist, load
 from digitocr.errors import DigitOCRError
 from digitocr.evaluate import Metrics, evaluate
 from digitocr.models import build_model
-from digitocr.train import TrainResult, fit
+from digitocr.predict import Prediction, Reading, Recognizer
+from digitocr.preprocess import to_mnist
+from digitocr.segment import split_digits
+from digitocr.train import TrainResult, fit, fit_and_test
 
 __all__ = [
     "MNIST_MEAN",
     "MNIST_STD",
     "DigitOCRError",
     "Metrics",
+    "Prediction",
+    "Reading",
+    "Recognizer",
     "TensorBatches",
     "TrainConfig",
     "TrainResult",
@@ -22,10 +28,13 @@ __all__ = [
     "build_model",
     "evaluate",
     "fit",
+    "fit_and_test",
     "load_checkpoint",
     "load_mnist",
     "load_pretrained",
     "load_splits",
     "model_from_checkpoint",
     "save_checkpoint",
+    "split_digits",
+    "to_mnist",
 ]

@@ -550,6 +550,9 @@ def read(
 
     results, failed = _per_file(images, work)
     if as_json:
+        for r in results:  # a file that failed still has the documented keys, plus "error"
+            r.setdefault("text", "")
+            r.setdefault("digits", [])
         print(json.dumps(results))
     else:
         table = Table(title="digitocr read")
