@@ -27,7 +27,9 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=None, help="folder holding MNIST/raw (default: $DIGITOCR_DATA)")
     parser.add_argument("--preset", default="handwriting")
-    parser.add_argument("--epochs", type=int, default=None, help="epochs (default: the preset's); best one kept on validation")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="epochs (default: the preset's); best one kept on validation"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a busy machine)")
     parser.add_argument("--device", default="auto")
