@@ -17,7 +17,7 @@ def test_pretrained_file_is_small_and_documented():
     assert path.stat().st_size < 5 * 1024 * 1024
     ckpt = load_checkpoint(path)
     assert ckpt["model"] == "cnn"
-    assert ckpt["config"]["preset"] == "accurate"
+    assert ckpt["config"]["preset"] == "handwriting" and ckpt["config"]["outlier_batch"] > 0
     assert 0.2 < ckpt["extra"]["temperature"] < 5
     assert ckpt["metrics"]["val"]["accuracy"] >= 0.99 and "calibration" in ckpt["extra"]
 
