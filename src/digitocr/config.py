@@ -112,6 +112,23 @@ class TrainConfig:
         atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
 
 
+# The accurate single model: random-affine augmentation, label smoothing, EMA of the weights.
+_ACCURATE: dict[str, Any] = {
+    "model": "cnn",
+    "model_kwargs": {"channels": [32, 64], "hidden": 256, "dropout": 0.3},
+    "epochs": 30,
+    "batch_size": 128,
+    "lr": 3e-3,
+    "optimizer": "adamw",
+    "weight_decay": 5e-4,
+    "schedule": "onecycle",
+    "warmup": 0.2,
+    "label_smoothing": 0.1,
+    "augment": "affine",
+    "augment_strength": 1.0,
+    "ema": 0.999,
+}
+
 # Named starting points. Each preset is a set of TrainConfig overrides; the CLI prints the
 # resulting config and the checkpoint stores it.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -136,40 +153,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         "augment": "none",
         "ema": 0.0,
     },
-    # The accurate single model: random-affine augmentation, label smoothing, EMA of the weights.
-    "accurate": {
-        "model": "cnn",
-        "model_kwargs": {"channels": [32, 64], "hidden": 256, "dropout": 0.3},
-        "epochs": 30,
-        "batch_size": 128,
-        "lr": 3e-3,
-        "optimizer": "adamw",
-        "weight_decay": 5e-4,
-        "schedule": "onecycle",
-        "warmup": 0.2,
-        "label_smoothing": 0.1,
-        "augment": "affine",
-        "augment_strength": 1.0,
-        "ema": 0.999,
-    },
+    "accurate": _ACCURATE,
     # For pictures of real handwriting (issue 5): the accurate CNN trained with the "handwriting"
     # augmentation (pen width, slant, aspect, blur, box-line remnants) and outlier exposure on
     # synthetic non-digits (digitocr.outliers), so that low confidence refuses letters and scribbles.
     # 8 epochs fit ~20 min of one CPU thread; see benchmarks/README.md "Reading real images".
     "handwriting": {
-        "model": "cnn",
-        "model_kwargs": {"channels": [32, 64], "hidden": 256, "dropout": 0.3},
+        **_ACCURATE,
         "epochs": 8,
-        "batch_size": 128,
-        "lr": 3e-3,
-        "optimizer": "adamw",
-        "weight_decay": 5e-4,
-        "schedule": "onecycle",
-        "warmup": 0.2,
-        "label_smoothing": 0.1,
         "augment": "handwriting",
-        "augment_strength": 1.0,
-        "ema": 0.999,
         "outlier_batch": 32,
         "outlier_weight": 0.5,
     },

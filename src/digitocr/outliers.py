@@ -188,29 +188,22 @@ def _written_letter(rng: np.random.Generator, letter: str | None = None) -> list
     return lines
 
 
+def _affine_lines(lines: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    """One random affine transform (:func:`_affine`) applied to all the polylines of a drawing together."""
+    moved = _affine(np.concatenate(lines), rng)
+    return np.split(moved, np.cumsum([len(line) for line in lines])[:-1])
+
+
 def kind_written(rng: np.random.Generator) -> np.ndarray:
     """One letter or symbol of the stroke font, jittered, slanted, rotated, stretched."""
-    lines = _written_letter(rng)
-    shared = np.concatenate(lines)
-    moved = _affine(shared, rng)
-    out, k = [], 0
-    for line in lines:
-        out.append(moved[k : k + len(line)])
-        k += len(line)
-    return _draw(out, _stroke_width(rng))
+    return _draw(_affine_lines(_written_letter(rng), rng), _stroke_width(rng))
 
 
 def kind_two_letters(rng: np.random.Generator) -> np.ndarray:
     """Two written letters side by side (a word fragment: wider than any digit)."""
     a, b = _written_letter(rng), _written_letter(rng)
     lines = [line * [0.5, 1.0] for line in a] + [line * [0.5, 1.0] + [0.55, 0] for line in b]
-    shared = np.concatenate(lines)
-    moved = _affine(shared, rng)
-    out, k = [], 0
-    for line in lines:
-        out.append(moved[k : k + len(line)])
-        k += len(line)
-    return _draw(out, _stroke_width(rng) * 0.8)
+    return _draw(_affine_lines(lines, rng), _stroke_width(rng) * 0.8)
 
 
 def kind_printed(rng: np.random.Generator) -> np.ndarray:
@@ -342,12 +335,7 @@ def kind_shape(rng: np.random.Generator) -> np.ndarray:
         lines = [np.array([(0.1, y), (0.9, y + 0.15)]) for y in np.linspace(0.1, 0.7, int(rng.integers(3, 6)))]
         lines.append(np.array([(0.1, 0.9), (0.9, 0.05)]))
     lines = [ln + rng.normal(0, jitter, ln.shape) for ln in lines]
-    shared = _affine(np.concatenate(lines), rng)
-    out, k = [], 0
-    for ln in lines:
-        out.append(shared[k : k + len(ln)])
-        k += len(ln)
-    return _draw(out, _stroke_width(rng))
+    return _draw(_affine_lines(lines, rng), _stroke_width(rng))
 
 
 def kind_blob(rng: np.random.Generator) -> np.ndarray:
