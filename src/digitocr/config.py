@@ -28,7 +28,9 @@ class TrainConfig:
     """
 
     model: str = "mlp"
-    model_kwargs: dict[str, Any] = field(default_factory=lambda: {"hidden": [128, 90, 50], "dropout": 0.0})
+    # Keyword arguments of the model; empty = the model's own defaults (for "mlp": the original
+    # 784→128→90→50→10 without dropout), so changing ``model`` alone never inherits another model's options.
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
     epochs: int = 20
     batch_size: int = 128
     lr: float = 3e-3
