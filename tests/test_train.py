@@ -49,8 +49,9 @@ class _InterruptAt(Callback):
 
 @pytest.mark.parametrize("where", [(0, 7), (1, 0)], ids=["mid-epoch", "epoch-start"])
 def test_interrupted_run_resumes_to_the_same_weights(tmp_path, splits, where):
-    config = _small(tmp_path, "interrupted", ema=0.9, augment="affine")
-    reference = fit(_small(tmp_path, "reference", ema=0.9, augment="affine"), splits=splits)
+    options = dict(ema=0.9, augment="affine", outlier_batch=8)
+    config = _small(tmp_path, "interrupted", **options)
+    reference = fit(_small(tmp_path, "reference", **options), splits=splits)
     with pytest.raises(TrainingInterrupted, match="--resume") as info:
         fit(config, [_InterruptAt(*where)], splits=splits)
     assert info.value.checkpoint.is_file()
@@ -104,6 +105,15 @@ def test_every_optimizer_learns(tmp_path, splits, optimizer):
     lr = {"sgd": 0.1, "adadelta": 1.0}.get(optimizer, 3e-3)
     result = fit(_small(tmp_path, optimizer=optimizer, lr=lr, schedule="constant"), splits=splits)
     assert result.val_metrics.accuracy > 0.5  # 40 steps on 2,000 images: well above chance (0.1)
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn-fast", "cnn"])
+def test_changing_only_the_model_builds_it_with_its_own_defaults(name):
+    from digitocr.models import build_model
+
+    config = TrainConfig(model=name)
+    model = build_model(config.model, **config.model_kwargs)
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
 
 
 def test_bad_config_is_refused():

@@ -49,6 +49,16 @@ def build_model(name: str, **kwargs) -> nn.Module:
         raise DigitOCRError(f"Bad options for model {name!r}: {exc}") from exc
 
 
+def last_layer(model: nn.Module, kind: type[nn.Module]) -> nn.Module | None:
+    """The last submodule of type ``kind`` in definition order (the last convolution for Grad-CAM,
+    the classifier's linear layer for feature-space scores), or None if there is none."""
+    found = None
+    for module in model.modules():
+        if isinstance(module, kind):
+            found = module
+    return found
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 

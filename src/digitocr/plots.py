@@ -24,6 +24,7 @@ from torch import nn
 
 from digitocr.data import MNIST_MEAN, MNIST_STD, NUM_CLASSES, normalize
 from digitocr.evaluate import Metrics
+from digitocr.models import last_layer
 
 CLASSES = tuple(range(NUM_CLASSES))
 DPI = 100
@@ -426,18 +427,10 @@ SALIENCY_NAMES = {
 
 def _saliency_method(model: nn.Module, method: str) -> str:
     if method == "auto":
-        return "gradcam" if _last_conv(model) is not None else "input-gradient"
+        return "gradcam" if last_layer(model, nn.Conv2d) is not None else "input-gradient"
     if method not in SALIENCY_METHODS:
         raise ValueError(f"method must be auto or one of {SALIENCY_METHODS}, got {method!r}")
     return method
-
-
-def _last_conv(model: nn.Module) -> nn.Conv2d | None:
-    last = None
-    for module in model.modules():
-        if isinstance(module, nn.Conv2d):
-            last = module
-    return last
 
 
 def saliency(
@@ -462,7 +455,7 @@ def saliency(
     captured: dict[str, torch.Tensor] = {}
     handle = None
     if method == "gradcam":
-        conv = _last_conv(model)
+        conv = last_layer(model, nn.Conv2d)
         if conv is None:
             raise ValueError("gradcam needs a model with a convolution; use method='gradient'.")
 

@@ -23,6 +23,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 from torch import nn
 
+from digitocr.models import last_layer
 from digitocr.preprocess import Preprocessed, load_image, preprocess
 from digitocr.segment import split_digits
 
@@ -125,19 +126,11 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 
     return float(log_t.detach().exp().clamp(0.05, 20.0))
 
 
-def _last_linear(model: nn.Module) -> nn.Linear | None:
-    last = None
-    for module in model.modules():
-        if isinstance(module, nn.Linear):
-            last = module
-    return last
-
-
 @torch.inference_mode()
 def _forward(model: nn.Module, x: torch.Tensor, batch_size: int = 512) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Logits (N, 10) and penultimate features (N, D) (the input of the last Linear layer)."""
     captured: list[torch.Tensor] = []
-    head = _last_linear(model)
+    head = last_layer(model, nn.Linear)
     handle = head.register_forward_hook(lambda m, inputs, out: captured.append(inputs[0])) if head else None
     try:
         logits = torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])

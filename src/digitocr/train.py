@@ -309,7 +309,7 @@ def fit(
         world_size=dist_info.world_size,
     )
     steps_per_epoch = len(batches)
-    outliers = _outlier_batches(config, device, steps_per_epoch) if config.outlier_batch else None
+    outliers = _outlier_batches(config, device) if config.outlier_batch else None
     total_steps = steps_per_epoch * config.epochs
     autocast = (
         torch.autocast("cuda", dtype=torch.bfloat16)
@@ -370,6 +370,8 @@ def fit(
         for epoch in range(start_epoch, config.epochs):
             tick = time.perf_counter()
             batches.set_epoch(epoch)
+            if outliers is not None:
+                outliers.set_epoch(epoch)
             model.train()
             loss_sum = torch.tensor(partial["loss_sum"], device=device)
             correct = torch.tensor(partial["correct"], device=device)
@@ -383,7 +385,6 @@ def fit(
                         logits = step_model(x)
                         loss = criterion(logits.float(), y)
                     else:  # digits and non-digits in one forward pass, so BatchNorm sees both (as in the paper)
-                        outliers.set_epoch(epoch)
                         both = step_model(torch.cat([x, outliers.batch(b)])).float()  # (B + B_out, 10)
                         logits = both[: len(y)]
                         # cross-entropy to the uniform distribution: minus the mean over classes of log-softmax
@@ -495,16 +496,23 @@ class _OutlierBatches:
             drop_last=True,
             augment=make_augment(config.augment, config.augment_strength),
         )
+        self._iter: Iterator | None = None
+        self._next = 0
 
     def set_epoch(self, epoch: int) -> None:
         self.batches.set_epoch(epoch)
+        self._iter = None
 
     def batch(self, b: int) -> torch.Tensor:
-        x, _ = next(self.batches.iter_from(b % len(self.batches)))
+        k = b % len(self.batches)
+        if self._iter is None or k != self._next:  # a new epoch, a wrap-around, or a resumed epoch
+            self._iter = self.batches.iter_from(k)
+        self._next = k + 1
+        x, _ = next(self._iter)
         return x
 
 
-def _outlier_batches(config: TrainConfig, device: torch.device, steps_per_epoch: int) -> _OutlierBatches:
+def _outlier_batches(config: TrainConfig, device: torch.device) -> _OutlierBatches:
     from digitocr.outliers import synthetic_outliers
 
     count = max(config.outlier_batch * 64, 4096)  # a bank of distinct images, reshuffled every epoch
