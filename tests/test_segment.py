@@ -145,3 +145,25 @@ def test_a_loop_is_not_cut_into_two_ones(digits):
         return [0.4 if w == max(widths) else 0.99 for w in widths]
 
     assert len(split_digits(page, score=score)) == 1
+
+
+def test_a_digit_written_in_two_strokes_is_one_crop(digits):
+    """A 4 whose arm does not reach its stem: two pieces side by side that read better as one digit
+    (the arm is much shorter than the line's digits). Two whole, confident 1s stay two."""
+    images, labels = digits
+    four = ink(images[int(np.nonzero(labels == 4)[0][0])])
+    cols = np.nonzero(four[int(0.35 * len(four))] > 0.3)[0]  # the arm and the stem, a third of the way down
+    gap_at = (cols[0] + cols[-1]) // 2
+    broken = four.copy()
+    broken[:, gap_at - 2 : gap_at + 2] = 0
+    one = ink(images[int(np.nonzero(labels == 1)[0][0])])
+    page, boxes = compose([one, broken, one, one], [30, 30, 6])
+
+    def score(images28):  # every piece is a confident digit: only the geometry decides
+        return [0.99] * len(images28)
+
+    crops = split_digits(page, score=score)
+    assert len(split_digits(page)) == 5  # without a classifier the arm stays a piece of its own
+    assert len(crops) == 4
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
