@@ -78,6 +78,17 @@ def test_box_around_digit_is_removed(digits):
     assert similarity(to_mnist(boxed), to_mnist(cell)) > 0.9
 
 
+def test_underline_below_the_digit_is_dropped(digits):
+    d = digits[0][3]
+    cell = np.full((180, 160), 240, np.uint8)
+    cell[10:130, 20:140] = paper_digit(d, 120)
+    underlined = cell.copy()
+    underlined[150:155, 30:130] = 30  # a line under the digit, apart from it and shorter than the cell
+    result = preprocess(underlined)
+    assert similarity(result.image, to_mnist(cell)) > 0.9
+    assert result.box[3] <= 135
+
+
 def test_uneven_lighting_and_shadow(digits):
     d = digits[0][4]
     ink = 1 - paper_digit(d, 150) / 255.0

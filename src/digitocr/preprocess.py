@@ -563,7 +563,8 @@ def _drop_frame_fragments(mask: np.ndarray) -> np.ndarray:
 
 
 def _select_digit(mask: np.ndarray) -> np.ndarray:
-    """Keep the digit: the biggest piece and the pieces that belong with it (a broken 5 or 7)."""
+    """Keep the digit: the biggest piece and the pieces that belong with it (a broken 5 or 7), but
+    not an underline: a flat bar wholly below it (a 7's lifted bar is above, a 2's base joins it)."""
     labels, count = ndi.label(mask, structure=np.ones((3, 3)))
     if count <= 1:
         return mask
@@ -578,6 +579,10 @@ def _select_digit(mask: np.ndarray) -> np.ndarray:
         dy = max(0, my0 - sl[0].stop, sl[0].start - my1)
         dx = max(0, mx0 - sl[1].stop, sl[1].start - mx1)
         keep[i + 1] = areas[i] >= 0.15 * areas[main] or (areas[i] >= 0.02 * areas[main] and max(dx, dy) <= reach)
+        height, width = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        below = sl[0].start >= my1 - 0.05 * (my1 - my0)
+        if i != main and below and height <= 0.2 * (my1 - my0) and width >= 3 * height:
+            keep[i + 1] = False
     return keep[labels]
 
 
