@@ -89,6 +89,19 @@ def test_underline_below_the_digit_is_dropped(digits):
     assert result.box[3] <= 135
 
 
+def test_marker_strokes_are_not_hollowed_out(digits):
+    """Strokes wider than the paper-estimation window: their middles must still be ink."""
+    from digitocr.preprocess import extract_ink
+
+    images, labels = digits
+    d = images[int(np.nonzero(labels == 3)[0][0])]
+    drawn = ndi.grey_dilation(np.asarray(Image.fromarray(d).resize((200, 200))), footprint=np.ones((25, 25))) > 128
+    page = np.where(drawn, 40, 230).astype(np.uint8)
+    mask = extract_ink(page / 255.0).mask
+    assert (mask & drawn).sum() >= 0.9 * drawn.sum()
+    assert (mask & ~drawn).sum() <= 0.05 * drawn.sum()
+
+
 def test_uneven_lighting_and_shadow(digits):
     d = digits[0][4]
     ink = 1 - paper_digit(d, 150) / 255.0

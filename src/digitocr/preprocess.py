@@ -48,6 +48,8 @@ WORK_MAX_SIDE = 1600
 MIN_INK_CONTRAST = 0.18
 # Ink must reach this share of the contrast of the darkest writing (99th percentile) to be ink.
 INK_SHARE_OF_PEAK = 0.6
+# The paper is estimated through a window at least this many stroke widths wide (marker strokes).
+THICK_STROKE_WINDOW = 3.0
 # A picture whose median brightness is at least LIGHT_PAPER is dark writing on light paper; at most
 # DARK_BOARD, light writing on a dark ground; in between the local deviations decide.
 LIGHT_PAPER = 0.6
@@ -354,7 +356,34 @@ def _drop_specks(mask: np.ndarray, min_side: float) -> np.ndarray:
     return keep[labels]
 
 
-def extract_ink(grey: np.ndarray, peak_share: float = INK_SHARE_OF_PEAK) -> InkMap:
+def _ink_and_mask(
+    smooth: np.ndarray, size: int, dark_on_light: bool, peak_share: float
+) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """Ink strength against the paper seen through a ``size``-pixel window, its thresholded mask
+    (specks dropped) and the threshold; ``None`` when nothing is dark enough to be writing."""
+    height, width = smooth.shape
+    if dark_on_light:
+        paper = ndi.grey_closing(smooth, size=(size, size), mode="reflect")
+        ink = 1.0 - smooth / np.maximum(paper, 0.03)
+    else:
+        board = ndi.grey_opening(smooth, size=(size, size), mode="reflect")
+        ink = (smooth - board) / np.maximum(1.0 - board, 0.03)
+    ink = np.clip(ink, 0.0, 1.0).astype(np.float32)
+    peak = float(ink.max())  # the image is smoothed: one noisy pixel cannot make this large
+    if peak < MIN_INK_CONTRAST:
+        return None
+    threshold = max(otsu_threshold(ink), MIN_INK_CONTRAST / 2)
+    above = ink[ink > threshold]
+    if above.size:
+        # A shadow darkens paper by a fraction; ink absorbs most light. When a shadow corner is
+        # smaller than the closing window it survives as "ink" and Otsu may split paper from shadow:
+        # ink must also reach a share of the darkest writing's contrast.
+        threshold = max(threshold, peak_share * float(np.percentile(above, 99)))
+    mask = _drop_specks(ink > threshold, max(2.0, SPECK_FRACTION * min(height, width)))
+    return (ink, mask, threshold) if mask.any() else None
+
+
+def extract_ink(grey: np.ndarray, peak_share: float = INK_SHARE_OF_PEAK, thick_strokes: bool = True) -> InkMap:
     """Separate the writing from the paper in a grey image (float32 (H, W) in [0, 1], 1 = white).
 
     1. Polarity: a picture whose median is light (≥ :data:`LIGHT_PAPER`) is dark ink on paper, a
@@ -366,6 +395,9 @@ def extract_ink(grey: np.ndarray, peak_share: float = INK_SHARE_OF_PEAK) -> InkM
     3. Threshold: Otsu on the flattened ink, never below :data:`MIN_INK_CONTRAST` / 2 nor below
        ``peak_share`` of the darkest writing's contrast (shadows are weaker than ink; 0 keeps faint
        ruled lines and comb fields whole, so that they can be found and removed).
+    4. ``thick_strokes``: when the strokes found are wider than a third of the window (a marker),
+       look again through a window three stroke widths wide, so their middles are not taken for
+       paper (realistic single digits, tuning seeds 1 and 2: 95.8 → 97.0% and 95.0 → 96.3%).
     """
     grey = np.asarray(grey, dtype=np.float32)
     height, width = grey.shape
@@ -389,27 +421,18 @@ def extract_ink(grey: np.ndarray, peak_share: float = INK_SHARE_OF_PEAK) -> InkM
     # A grey closing (opening for light ink) wider than any stroke removes the strokes and keeps
     # everything wider, shadows with sharp edges included: closings preserve step edges.
     size = max(5, round(0.3 * min(height, width)), round(0.08 * max(height, width)))
-    if dark_on_light:
-        paper = ndi.grey_closing(smooth, size=(size, size), mode="reflect")
-        ink = 1.0 - smooth / np.maximum(paper, 0.03)
-    else:
-        board = ndi.grey_opening(smooth, size=(size, size), mode="reflect")
-        ink = (smooth - board) / np.maximum(1.0 - board, 0.03)
-    ink = np.clip(ink, 0.0, 1.0).astype(np.float32)
-    peak = float(ink.max())  # the image is smoothed: one noisy pixel cannot make this large
-    if peak < MIN_INK_CONTRAST:
+    found = _ink_and_mask(smooth, size, dark_on_light, peak_share)
+    if found is not None and thick_strokes:
+        # A marker's strokes can be wider than the window: their middles then pass for paper and the
+        # digit is hollowed out. Widen the window to a few stroke widths and look again.
+        radius = ndi.distance_transform_edt(found[1])
+        stroke = 2.0 * float(np.percentile(radius[radius > 0], 99))
+        wider = min(min(height, width), round(THICK_STROKE_WINDOW * stroke))
+        if wider > 1.25 * size:
+            found = _ink_and_mask(smooth, wider, dark_on_light, peak_share) or found
+    if found is None:
         return InkMap(np.zeros_like(grey), empty, dark_on_light, True)
-    threshold = max(otsu_threshold(ink), MIN_INK_CONTRAST / 2)
-    above = ink[ink > threshold]
-    if above.size:
-        # A shadow darkens paper by a fraction; ink absorbs most light. When a shadow corner is
-        # smaller than the closing window it survives as "ink" and Otsu may split paper from shadow:
-        # ink must also reach a share of the darkest writing's contrast.
-        threshold = max(threshold, peak_share * float(np.percentile(above, 99)))
-    mask = ink > threshold
-    mask = _drop_specks(mask, max(2.0, SPECK_FRACTION * min(height, width)))
-    if not mask.any():
-        return InkMap(np.zeros_like(grey), empty, dark_on_light, True)
+    ink, mask, threshold = found
     strength = float(np.median(ink[mask]))
     if strength < MIN_INK_CONTRAST:
         return InkMap(np.zeros_like(grey), empty, dark_on_light, True)
