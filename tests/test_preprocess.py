@@ -102,6 +102,22 @@ def test_marker_strokes_are_not_hollowed_out(digits):
     assert (mask & ~drawn).sum() <= 0.05 * drawn.sum()
 
 
+def test_the_bars_of_a_two_are_not_ruled_lines():
+    """Two parallel horizontal strokes inside the writing (a Z-shaped 2, a 5, a 7) are no rules;
+    rules run past the writing."""
+    page = np.full((150, 120), 235, np.uint8)
+    page[30:36, 30:90] = page[110:116, 30:90] = 30  # the top and bottom bars
+    for k in range(80):  # the diagonal joining them
+        y, x = 36 + int(k * 74 / 80), 88 - int(k * 56 / 80)
+        page[y : y + 6, x - 3 : x + 3] = 30
+    result = preprocess(page)
+    _, y0, _, y1 = result.box
+    assert y0 <= 31 and y1 >= 115
+    ruled = page.copy()
+    ruled[70:72, :] = 30  # a rule across the whole picture is still removed
+    assert preprocess(ruled).box[1] <= 31 and similarity(preprocess(ruled).image, result.image) > 0.9
+
+
 def test_uneven_lighting_and_shadow(digits):
     d = digits[0][4]
     ink = 1 - paper_digit(d, 150) / 255.0

@@ -520,7 +520,10 @@ def erase_lines(mask: np.ndarray, lines: list[Line]) -> np.ndarray:
     out = mask.copy()
     for line in lines:
         out &= ~line.pixels
-        span = int(np.ceil(line.thickness)) * 2 + 3
+        # The erased band is as tall as the line's most pixels in one column (where a stroke
+        # crosses it, the line's pixels take in the stroke's too): bridge at least that.
+        covered = int(line.pixels.sum(axis=0 if line.horizontal else 1).max())
+        span = max(int(np.ceil(line.thickness)) * 2, covered) + 3
         structure = np.ones((span, 1) if line.horizontal else (1, span), dtype=bool)
         bridged = ndi.binary_closing(out, structure=structure) & line.pixels
         # A bridge is kept only where the stroke really continues on both sides; the closing ensures it.
@@ -550,11 +553,14 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
     positions = sorted(line.position for line in hlines)
     parallel = len(positions) >= 2 and positions[-1] - positions[0] >= 0.3 * height
     remove: list[Line] = []
+    writing = np.nonzero(erase_lines(mask, hlines).any(axis=0))[0]  # columns of the ink without lines
     for line in hlines:
         rest = erase_lines(mask, [line])
         rows = np.nonzero(rest.any(axis=1))[0]
         rest_height = rows[-1] - rows[0] + 1 if rows.size else 0
-        if boxed or parallel or (line.stop - line.start) >= 1.5 * rest_height:
+        # A rule runs past the writing; the top and bottom bars of a 2, 5 or 7 are parallel too.
+        past = writing.size == 0 or line.start < writing[0] - 0.05 * width or line.stop > writing[-1] + 0.05 * width
+        if boxed or (parallel and past) or (line.stop - line.start) >= 1.5 * rest_height:
             remove.append(line)
     for line in vlines:
         rest = erase_lines(mask, [line])
