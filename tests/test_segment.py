@@ -167,3 +167,18 @@ def test_a_digit_written_in_two_strokes_is_one_crop(digits):
     assert len(crops) == 4
     for crop, box in zip(crops, boxes, strict=True):
         assert iou(crop.box, box) > 0.6
+
+
+def test_a_steep_stem_through_a_digit_is_no_slash():
+    """A 4 whose long stem leans like a slash and does not touch its arm: the stem reaches into the
+    arm's columns, so it is part of the digit, not a separator between two digits."""
+    from PIL import ImageDraw
+
+    page = Image.new("L", (220, 170), 235)
+    draw = ImageDraw.Draw(page)
+    draw.line([(55, 25), (40, 80), (92, 80)], fill=30, width=7)  # the arm
+    draw.line([(50, 140), (150, 30)], fill=30, width=7)  # the stem, 42° from vertical
+    crops = split_digits(np.asarray(page), score=lambda images28: [0.99] * len(images28))
+    assert len(crops) == 1
+    x0, y0, x1, y1 = crops[0].box
+    assert x0 <= 42 and x1 >= 148 and y0 <= 30 and y1 >= 138

@@ -222,6 +222,20 @@ def _is_separator(group: _Group, digit_height: float, baseline: float) -> bool:
     return False
 
 
+def _overlaps_writing(group: _Group, groups: list[_Group], digit_height: float) -> bool:
+    """A tall stroke reaching well into a digit's columns is part of it (the slanted stem of a 4
+    written apart from its arm), not a slash or a dash between two digits."""
+    if group.height < 0.6 * digit_height:
+        return False
+    for other in groups:
+        if other is group or other.height < 0.3 * digit_height:
+            continue
+        overlap = min(group.x1, other.x1) - max(group.x0, other.x0)
+        if overlap >= 0.3 * min(group.width, other.width):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class _Cut:
     """A straight cut line through a group: x = ``x`` + ``slope`` · (y − ``yc``), in image pixels.
@@ -471,7 +485,11 @@ def split_digits(image: Any, score: Score | None = None) -> list[DigitCrop]:
     digit_height = _digit_height(groups)
     tall = [g for g in groups if g.height >= 0.5 * digit_height]
     baseline = float(np.median([g.y1 for g in tall])) if tall else float(height)
-    groups = [g for g in groups if not _is_separator(g, digit_height, baseline)]
+    groups = [
+        g
+        for g in groups
+        if not (_is_separator(g, digit_height, baseline) and not _overlaps_writing(g, groups, digit_height))
+    ]
     digits: list[_Group] = []
     for group in groups:
         digits.extend(_split(ink, mask, group, digit_height, score))
