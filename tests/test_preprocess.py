@@ -118,6 +118,18 @@ def test_the_bars_of_a_two_are_not_ruled_lines():
     assert preprocess(ruled).box[1] <= 31 and similarity(preprocess(ruled).image, result.image) > 0.9
 
 
+def test_box_in_the_middle_of_the_picture_is_removed(digits):
+    """A box well inside the picture (a form cell photographed with its surroundings): its sides
+    are far from the frame and shorter than half the picture, yet they are no strokes."""
+    d = digits[0][3]
+    page = np.full((220, 320), 240, np.uint8)
+    page[70:150, 130:210] = paper_digit(d, 80)
+    boxed = page.copy()
+    boxed[55:59, 115:225] = boxed[161:165, 115:225] = 30
+    boxed[55:165, 115:119] = boxed[55:165, 221:225] = 30
+    assert similarity(to_mnist(boxed), to_mnist(page)) > 0.9
+
+
 def test_uneven_lighting_and_shadow(digits):
     d = digits[0][4]
     ink = 1 - paper_digit(d, 150) / 255.0

@@ -58,6 +58,10 @@ DARK_BOARD = 0.3
 # edge of a shadow, the page or a neighbouring cell.
 EDGE_RUN = 0.5
 EDGE_DEPTH = 0.25  # ... and reaching at most this far into the picture (a box with a digit reaches across)
+# A closed box: ink along all four sides of a piece's bounding box, within this share of its size
+# of each side, over at least this share of each side's length.
+BOX_BAND = 0.08
+BOX_COVER = 0.85
 # A connected piece of the kept ink counts as a stroke when it holds at least this share of the ink.
 PIECE_SHARE = 0.04
 # The paper's brightness is estimated on a copy reduced to this short side.
@@ -531,6 +535,40 @@ def erase_lines(mask: np.ndarray, lines: list[Line]) -> np.ndarray:
     return out
 
 
+def _remove_boxes(mask: np.ndarray) -> np.ndarray:
+    """Erase the sides of closed boxes drawn around the writing, wherever they lie in the picture.
+
+    A piece is a box when ink runs along all four sides of its bounding box (within a band of
+    :data:`BOX_BAND` of its size), each for at least :data:`BOX_COVER` of the side: no digit is that
+    square (the arcs of a 0 touch its box only in the middle of each side). The bands are erased;
+    a digit touching the box loses only the tip of the stroke that touched it.
+    """
+    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
+    if count == 0:
+        return mask
+    out = mask.copy()
+    short = min(mask.shape)
+    for index, sl in enumerate(ndi.find_objects(labels), start=1):
+        h, w = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        if min(h, w) < 0.3 * short:
+            continue
+        piece = labels[sl] == index
+        band = max(2, round(BOX_BAND * min(h, w)))
+        sides = (
+            piece[:band].any(axis=0),
+            piece[-band:].any(axis=0),
+            piece[:, :band].any(axis=1),
+            piece[:, -band:].any(axis=1),
+        )
+        if min(float(side.mean()) for side in sides) < BOX_COVER:
+            continue
+        frame = np.zeros_like(piece)
+        frame[:band] = frame[-band:] = True
+        frame[:, :band] = frame[:, -band:] = True
+        out[sl] &= ~(piece & frame)
+    return out
+
+
 def _line_policy(mask: np.ndarray) -> np.ndarray:
     """Remove the lines around and across one digit: box borders, ruled lines, underlines.
 
@@ -539,6 +577,7 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
     A vertical run near the frame is a border only when it is part of a box or stands apart from the
     rest of the ink; a lone tall stroke is a 1.
     """
+    mask = _remove_boxes(mask)
     height, width = mask.shape
     hlines = find_lines(mask, True, max(3, int(0.5 * width)), max(1.5, 0.12 * height), gap=int(0.04 * width))
     vlines = [
