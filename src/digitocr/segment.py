@@ -57,6 +57,8 @@ MERGE_PENALTY = 0.1
 MIN_DIGIT_HEIGHT = 0.8
 # ... and only into a piece the classifier is this sure of (an unsure whole is no better reading).
 MERGE_MIN_CONFIDENCE = 0.8
+# ... and no wider than this many digit heights (99% of MNIST digits are at most 1.25 heights wide).
+MAX_MERGED_ASPECT = 1.3
 # Slants of the cut lines tried (x shift per pixel down; handwriting leans right, so x grows upwards).
 # Slanted cuts (e.g. (0.0, -0.2, 0.2)) are supported but did not raise exact-string accuracy on
 # benchmarks/realistic.py (73.0% vs 74.0% with vertical cuts only, n = 200) and cost 40% of `read`'s
@@ -406,7 +408,7 @@ def _merge_by_recognition(ink: InkMap, digits: list[_Group], digit_height: float
             joined = _merge(a, b)
             if (
                 gap <= MERGE_GAP * digit_height
-                and joined.width <= MAX_DIGIT_ASPECT * max(digit_height, joined.height)
+                and joined.width <= MAX_MERGED_ASPECT * max(digit_height, joined.height)
                 and joined.height <= 1.6 * digit_height
             ):
                 pairs.append((k, joined))
