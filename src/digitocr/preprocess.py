@@ -429,8 +429,9 @@ def extract_ink(grey: np.ndarray, peak_share: float = INK_SHARE_OF_PEAK, thick_s
     if found is not None and thick_strokes:
         # A marker's strokes can be wider than the window: their middles then pass for paper and the
         # digit is hollowed out. Widen the window to a few stroke widths and look again.
-        radius = ndi.distance_transform_edt(found[1])
-        stroke = 2.0 * float(np.percentile(radius[radius > 0], 99))
+        step = max(1, min(height, width) // 64)  # a rough width is enough: measure on a coarse grid
+        radius = ndi.distance_transform_edt(found[1][::step, ::step]) * step
+        stroke = 2.0 * float(np.percentile(radius[radius > 0], 99)) if radius.any() else 0.0
         wider = min(min(height, width), round(THICK_STROKE_WINDOW * stroke))
         if wider > 1.25 * size:
             found = _ink_and_mask(smooth, wider, dark_on_light, peak_share) or found
