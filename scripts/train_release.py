@@ -30,6 +30,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--epochs", type=int, default=None, help="epochs (default: the preset's); best one kept on validation"
     )
+    parser.add_argument("--config", type=Path, default=None, help="JSON file of TrainConfig fields over the preset's")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a busy machine)")
     parser.add_argument("--device", default="auto")
@@ -101,6 +102,8 @@ def main(args: argparse.Namespace) -> dict:
             out_dir=args.run_dir,
             keep_checkpoints=1,
         )
+        if args.config is not None:
+            config = TrainConfig.from_file(args.config, base=config)
         splits = load_splits(config.data_dir, config.val_size, config.split_seed)
         started = time.time()
         checkpoint_path = fit_and_test(config, splits=splits).checkpoint_path

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from scipy import ndimage as ndi
 
 from digitocr.data import make_augment, normalize
-from digitocr.outliers import KINDS, outlier_image, synthetic_outliers
+from digitocr.outliers import KINDS, outlier_image, synthetic_outliers, touching_pairs
 
 
 def test_outliers_are_uint8_mnist_style_and_deterministic():
@@ -36,6 +36,19 @@ def test_outliers_are_uint8_mnist_style_and_deterministic():
 def test_every_kind_draws_something(kind):
     images = [outlier_image(kind, np.random.default_rng([0, k])) for k in range(5)]
     assert all(image.shape == (28, 28) and image.max() > 0.5 for image in images)
+
+
+def test_touching_pairs_are_two_digits_side_by_side(splits):
+    digits = splits.train_images[:500]
+    pairs = touching_pairs(digits, 64, seed=3)
+    assert pairs.shape == (64, 28, 28) and pairs.dtype == torch.uint8
+    assert torch.equal(pairs, touching_pairs(digits, 64, seed=3))
+    assert not torch.equal(pairs, touching_pairs(digits, 64, seed=4))
+    ink = pairs.numpy() > 60
+    assert ink.any(axis=(1, 2)).all()
+    # two digits of one height side by side are wider than tall once fitted to the 20×20 box
+    wide = [np.ptp(np.nonzero(im.any(0))[0]) > np.ptp(np.nonzero(im.any(1))[0]) for im in ink]
+    assert np.mean(wide) > 0.8
 
 
 def _train(digits: torch.Tensor, labels: torch.Tensor, outliers: torch.Tensor | None) -> torch.nn.Module:

@@ -49,7 +49,7 @@ class _InterruptAt(Callback):
 
 @pytest.mark.parametrize("where", [(0, 7), (1, 0)], ids=["mid-epoch", "epoch-start"])
 def test_interrupted_run_resumes_to_the_same_weights(tmp_path, splits, where):
-    options = dict(ema=0.9, augment="affine", outlier_batch=8)
+    options = dict(ema=0.9, augment="affine", outlier_batch=8, outlier_pairs=0.25)
     config = _small(tmp_path, "interrupted", **options)
     reference = fit(_small(tmp_path, "reference", **options), splits=splits)
     with pytest.raises(TrainingInterrupted, match="--resume") as info:

@@ -49,6 +49,10 @@ class TrainConfig:
     # so that a low confidence can refuse them. 0 = off.
     outlier_batch: int = 0
     outlier_weight: float = 0.5
+    # Share of those non-digits that are two training digits touching side by side
+    # (digitocr.outliers.touching_pairs): reading numbers scores cut points by the model's
+    # confidence, so a piece holding two digits must not look like one confident digit.
+    outlier_pairs: float = 0.0
     seed: int = 0
     device: str = "auto"
     val_size: int = 5000

@@ -403,3 +403,40 @@ def synthetic_outliers(n: int, seed: int = 0) -> torch.Tensor:
         _CACHE.clear()  # keep one bank: training asks for one (n, seed) per run
         _CACHE[key] = torch.from_numpy(out)
     return _CACHE[key].clone()
+
+
+def touching_pairs(digits: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
+    """``n`` images of two digits side by side, touching or overlapping, uint8 (n, 28, 28) in the
+    MNIST convention: what a cut in the wrong place hands the classifier when a number is read.
+
+    ``digits`` are MNIST-style uint8 (N, 28, 28) images (the training split). Each pair is cropped
+    to its ink, brought to one height, and placed with a gap of -20% to +3% of that height
+    (overlapping to barely apart), as touching handwritten digits are; then fitted to 20×20 by
+    :func:`digitocr.preprocess.ink_to_mnist` like every piece ``read`` scores. Image ``k`` depends
+    only on ``(seed, k)`` and ``digits``.
+    """
+    source = digits.numpy() if isinstance(digits, torch.Tensor) else np.asarray(digits)
+    out = np.zeros((n, 28, 28), np.uint8)
+    height = 40
+    for k in range(n):
+        rng = np.random.default_rng([seed, k, 31])
+        parts = []
+        for index in rng.integers(0, len(source), size=2):
+            digit = source[index]
+            rows = np.nonzero(digit.max(axis=1) > 30)[0]
+            cols = np.nonzero(digit.max(axis=0) > 30)[0]
+            if rows.size == 0:
+                continue
+            crop = Image.fromarray(digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+            width = max(2, round(crop.width * height / crop.height))
+            parts.append(np.asarray(crop.resize((width, height), Image.Resampling.BILINEAR), np.float32) / 255)
+        if len(parts) < 2:
+            continue
+        gap = round(rng.uniform(-0.2, 0.03) * height)
+        left, right = parts
+        x = max(left.shape[1] + gap, 1)
+        canvas = np.zeros((height, x + right.shape[1]), np.float32)
+        canvas[:, : left.shape[1]] = left
+        canvas[:, x:] = np.maximum(canvas[:, x:], right)
+        out[k] = np.round(np.clip(ink_to_mnist(canvas), 0, 1) * 255).astype(np.uint8)
+    return torch.from_numpy(out)

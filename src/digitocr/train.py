@@ -309,7 +309,7 @@ def fit(
         world_size=dist_info.world_size,
     )
     steps_per_epoch = len(batches)
-    outliers = _outlier_batches(config, device) if config.outlier_batch else None
+    outliers = _outlier_batches(config, device, train_images) if config.outlier_batch else None
     total_steps = steps_per_epoch * config.epochs
     autocast = (
         torch.autocast("cuda", dtype=torch.bfloat16)
@@ -512,11 +512,15 @@ class _OutlierBatches:
         return x
 
 
-def _outlier_batches(config: TrainConfig, device: torch.device) -> _OutlierBatches:
-    from digitocr.outliers import synthetic_outliers
+def _outlier_batches(config: TrainConfig, device: torch.device, train_images: torch.Tensor) -> _OutlierBatches:
+    from digitocr.outliers import synthetic_outliers, touching_pairs
 
     count = max(config.outlier_batch * 64, 4096)  # a bank of distinct images, reshuffled every epoch
-    return _OutlierBatches(synthetic_outliers(count, seed=config.seed), config, device)
+    bank = synthetic_outliers(count, seed=config.seed)
+    pairs = round(config.outlier_pairs * count)
+    if pairs:  # made from this run's training digits only, never from validation or test
+        bank[:pairs] = touching_pairs(train_images.cpu(), pairs, seed=config.seed)
+    return _OutlierBatches(bank, config, device)
 
 
 def _on_device(batches: Iterator, device: torch.device) -> Iterator:
