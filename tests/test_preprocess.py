@@ -68,14 +68,26 @@ def test_small_off_centre_digit_is_found_scaled_and_centred(digits):
     assert x0 >= 495 and x1 <= 545 and y0 >= 15 and y1 <= 65
 
 
-def test_box_around_digit_is_removed(digits):
-    d = digits[0][3]
-    cell = np.full((160, 160), 240, np.uint8)
-    cell[20:140, 20:140] = paper_digit(d, 120)
-    boxed = cell.copy()
-    boxed[4:8, 4:156] = boxed[152:156, 4:156] = 30
-    boxed[4:156, 4:8] = boxed[4:156, 152:156] = 30
-    assert similarity(to_mnist(boxed), to_mnist(cell)) > 0.9
+def with_box(page: np.ndarray, top: int, left: int, bottom: int, right: int, width: int = 4) -> np.ndarray:
+    """``page`` with a dark box drawn on it, its outer edges at the given rows and columns."""
+    out = page.copy()
+    out[top : top + width, left:right] = out[bottom - width : bottom, left:right] = 30
+    out[top:bottom, left : left + width] = out[top:bottom, right - width : right] = 30
+    return out
+
+
+@pytest.mark.parametrize(
+    ("size", "digit_at", "box"),
+    [((160, 160), (20, 20, 120), (4, 4, 156, 156)), ((220, 320), (70, 130, 80), (55, 115, 165, 225))],
+    ids=["at-the-frame", "inside-the-picture"],
+)
+def test_box_around_digit_is_removed(digits, size, digit_at, box):
+    """A form cell's box, filling the picture or well inside it (a cell photographed with its
+    surroundings: its sides are far from the frame and shorter than half the picture)."""
+    page = np.full(size, 240, np.uint8)
+    y, x, side = digit_at
+    page[y : y + side, x : x + side] = paper_digit(digits[0][3], side)
+    assert similarity(to_mnist(with_box(page, *box)), to_mnist(page)) > 0.9
 
 
 def test_underline_below_the_digit_is_dropped(digits):
@@ -116,18 +128,6 @@ def test_the_bars_of_a_two_are_not_ruled_lines():
     ruled = page.copy()
     ruled[70:72, :] = 30  # a rule across the whole picture is still removed
     assert preprocess(ruled).box[1] <= 31 and similarity(preprocess(ruled).image, result.image) > 0.9
-
-
-def test_box_in_the_middle_of_the_picture_is_removed(digits):
-    """A box well inside the picture (a form cell photographed with its surroundings): its sides
-    are far from the frame and shorter than half the picture, yet they are no strokes."""
-    d = digits[0][3]
-    page = np.full((220, 320), 240, np.uint8)
-    page[70:150, 130:210] = paper_digit(d, 80)
-    boxed = page.copy()
-    boxed[55:59, 115:225] = boxed[161:165, 115:225] = 30
-    boxed[55:165, 115:119] = boxed[55:165, 221:225] = 30
-    assert similarity(to_mnist(boxed), to_mnist(page)) > 0.9
 
 
 def test_uneven_lighting_and_shadow(digits):
