@@ -162,14 +162,17 @@ PRESETS: dict[str, dict[str, Any]] = {
     "accurate": _ACCURATE,
     # For pictures of real handwriting (issue 5): the accurate CNN trained with the "handwriting"
     # augmentation (pen width, slant, aspect, blur, box-line remnants) and outlier exposure on
-    # synthetic non-digits (digitocr.outliers), so that low confidence refuses letters and scribbles.
-    # 8 epochs fit ~20 min of one CPU thread; see benchmarks/README.md "Reading real images".
+    # synthetic non-digits (digitocr.outliers), so that low confidence refuses letters and scribbles,
+    # 30% of them two training digits touching (a wrong cut when reading a number must not look like
+    # one confident digit). 8 epochs fit ~10 min of one CPU thread; see benchmarks/README.md
+    # "Reading real images".
     "handwriting": {
         **_ACCURATE,
         "epochs": 8,
         "augment": "handwriting",
         "outlier_batch": 32,
         "outlier_weight": 0.5,
+        "outlier_pairs": 0.3,
     },
     # How far an MLP goes: the wide MLP of Simard et al. (2003) with dropout and affine augmentation.
     "wide-mlp": {
