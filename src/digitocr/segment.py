@@ -421,7 +421,7 @@ def _merge_by_recognition(ink: InkMap, digits: list[_Group], digit_height: float
         )
         single = {
             k: math.log(max(c, 1e-6)) + _height_prior(digits[k].height, digit_height)
-            for k, c in zip(involved, confidences, strict=False)
+            for k, c in zip(involved, confidences[: len(involved)], strict=True)
         }
         gains = [
             (math.log(max(c, 1e-6)) - MERGE_PENALTY - single[k] - single[k + 1], k, joined)
