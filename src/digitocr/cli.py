@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -475,6 +475,34 @@ def _per_file(images: list[Path], work) -> tuple[list[dict[str, Any]], int]:
     return results, failed
 
 
+def _print_per_file(
+    results: list[dict[str, Any]],
+    failed: int,
+    *,
+    as_json: bool,
+    defaults: dict[str, Any],
+    title: str,
+    columns: tuple[str, ...],
+    row: Callable[[dict[str, Any]], tuple[str, ...]],
+) -> None:
+    """Print the per-file results of ``predict`` or ``read``: one JSON array, where a file that failed
+    still has the documented keys (``defaults``) plus "error", or a table; exit 1 if any file failed."""
+    if as_json:
+        for r in results:
+            for key, value in defaults.items():
+                r.setdefault(key, value)
+        print(json.dumps(results))
+    else:
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column)
+        for r in results:
+            table.add_row(*row(r))
+        Console().print(table)
+    if failed:
+        raise typer.Exit(1)
+
+
 @app.command()
 def predict(
     images: ImagesArgument,
@@ -493,24 +521,21 @@ def predict(
     def work(path: Path) -> dict[str, Any]:
         return recognizer.predict(path)[0].to_dict()
 
+    def row(r: dict[str, Any]) -> tuple[str, ...]:
+        digit = "-" if r.get("digit") is None else str(r["digit"])
+        confidence = "" if r.get("confidence") is None else f"{r['confidence']:.1%}"
+        return r["file"], digit, confidence, r.get("error") or r.get("reason") or ""
+
     results, failed = _per_file(images, work)
-    if as_json:
-        for r in results:
-            r.setdefault("digit", None)
-            r.setdefault("confidence", None)
-            r.setdefault("probabilities", None)
-        print(json.dumps(results))
-    else:
-        table = Table(title="digitocr predict")
-        for column in ("file", "digit", "confidence", "note"):
-            table.add_column(column)
-        for r in results:
-            digit = "-" if r.get("digit") is None else str(r["digit"])
-            confidence = "" if r.get("confidence") is None else f"{r['confidence']:.1%}"
-            table.add_row(r["file"], digit, confidence, r.get("error") or r.get("reason") or "")
-        Console().print(table)
-    if failed:
-        raise typer.Exit(1)
+    _print_per_file(
+        results,
+        failed,
+        as_json=as_json,
+        defaults={"digit": None, "confidence": None, "probabilities": None},
+        title="digitocr predict",
+        columns=("file", "digit", "confidence", "note"),
+        row=row,
+    )
 
 
 @app.command()
@@ -548,23 +573,21 @@ def read(
             out["annotated"] = str(target)
         return out
 
+    def row(r: dict[str, Any]) -> tuple[str, ...]:
+        digits = r.get("digits") or []
+        low = f"{min(d['confidence'] for d in digits):.1%}" if digits else ""
+        return r["file"], r.get("text", ""), low, r.get("error") or r.get("annotated") or ""
+
     results, failed = _per_file(images, work)
-    if as_json:
-        for r in results:  # a file that failed still has the documented keys, plus "error"
-            r.setdefault("text", "")
-            r.setdefault("digits", [])
-        print(json.dumps(results))
-    else:
-        table = Table(title="digitocr read")
-        for column in ("file", "text", "confidence (lowest digit)", "note"):
-            table.add_column(column)
-        for r in results:
-            digits = r.get("digits") or []
-            low = f"{min(d['confidence'] for d in digits):.1%}" if digits else ""
-            table.add_row(r["file"], r.get("text", ""), low, r.get("error") or r.get("annotated") or "")
-        Console().print(table)
-    if failed:
-        raise typer.Exit(1)
+    _print_per_file(
+        results,
+        failed,
+        as_json=as_json,
+        defaults={"text": "", "digits": []},
+        title="digitocr read",
+        columns=("file", "text", "confidence (lowest digit)", "note"),
+        row=row,
+    )
 
 
 def main() -> None:
