@@ -279,9 +279,8 @@ def fit(
         train_images, train_labels = train_images[: config.train_limit], train_labels[: config.train_limit]
 
     torch.manual_seed(config.seed)
+    # The convolutional models keep their weights and inputs channels-last themselves (models.py).
     raw_model = build_model(config.model, **config.model_kwargs).to(device)
-    if device.type == "cuda":
-        raw_model = raw_model.to(memory_format=torch.channels_last)
     ema = None
     if config.ema:
         from torch.optim.swa_utils import AveragedModel
@@ -377,7 +376,7 @@ def fit(
             correct = torch.tensor(partial["correct"], device=device)
             seen = partial["seen"]
             first = start_batch if epoch == start_epoch else 0
-            for b, (x, y) in enumerate(_on_device(batches.iter_from(first), device), start=first):
+            for b, (x, y) in enumerate(batches.iter_from(first), start=first):
                 for group in optimizer.param_groups:
                     group["lr"] = lr_at(config, epoch * steps_per_epoch + b, total_steps, steps_per_epoch)
                 with autocast:
@@ -521,15 +520,6 @@ def _outlier_batches(config: TrainConfig, device: torch.device, train_images: to
     if pairs:  # made from this run's training digits only, never from validation or test
         bank[:pairs] = touching_pairs(train_images.cpu(), pairs, seed=config.seed)
     return _OutlierBatches(bank, config, device)
-
-
-def _on_device(batches: Iterator, device: torch.device) -> Iterator:
-    """Batches come off ``TensorBatches`` already on ``device``; contiguous for channels_last on CUDA."""
-    if device.type != "cuda":
-        yield from batches
-        return
-    for x, y in batches:
-        yield x.contiguous(memory_format=torch.channels_last), y
 
 
 def fit_and_test(
