@@ -2,8 +2,9 @@
 
 Reproducible from its seed: the ``handwriting`` preset (``cnn`` with handwriting-style batch
 augmentation, outlier exposure to synthetic non-digits, label smoothing, EMA), the epoch kept is the best on the validation split (never the test set), then a
-softmax temperature is fitted on the validation split (Guo et al., 2017, "On Calibration of Modern
-Neural Networks") and stored as ``extra["temperature"]``; ``digitocr.predict`` divides the logits by it.
+softmax temperature (Guo et al., 2017, "On Calibration of Modern Neural Networks") and the
+out-of-distribution statistics are fitted on the validation split by ``digitocr.predict.calibrate``
+and stored as ``extra["temperature"]`` and ``extra["calibration"]``; ``digitocr.predict`` uses them.
 
     python scripts/train_release.py --data-dir ../shared/mnist --threads 2
 
@@ -42,43 +43,6 @@ def get_args_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def fit_temperature(logits, labels, *, max_iter: int = 200) -> float:
-    """The temperature T > 0 that minimizes the NLL of ``softmax(logits / T)`` (LBFGS on log T)."""
-    import torch
-    import torch.nn.functional as F
-
-    logits, labels = logits.detach().double(), labels.long()
-    log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=max_iter, line_search_fn="strong_wolfe")
-
-    def closure():
-        optimizer.zero_grad()
-        loss = F.cross_entropy(logits / log_t.exp(), labels)
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    return float(log_t.exp())
-
-
-def calibration_for(model, splits) -> dict:
-    """Temperature (and, where ``digitocr.predict`` provides it, out-of-distribution statistics) fitted
-    on the validation split."""
-    import torch
-
-    from digitocr.data import normalize
-
-    try:
-        from digitocr.predict import calibrate
-    except ImportError:
-        calibrate = None
-    if calibrate is not None:
-        return calibrate(model, splits.val_images, splits.val_labels)
-    with torch.inference_mode():
-        val_logits = torch.cat([model(normalize(chunk).unsqueeze(1)) for chunk in splits.val_images.split(1000)])
-    return {"temperature": fit_temperature(val_logits, splits.val_labels)}  # (5000, 10) logits
-
-
 def main(args: argparse.Namespace) -> dict:
     import platform
 
@@ -88,6 +52,7 @@ def main(args: argparse.Namespace) -> dict:
     from digitocr.config import TrainConfig, config_from_preset
     from digitocr.data import load_splits
     from digitocr.evaluate import evaluate
+    from digitocr.predict import calibrate
     from digitocr.train import fit_and_test
 
     torch.set_num_threads(args.threads)
@@ -114,7 +79,7 @@ def main(args: argparse.Namespace) -> dict:
         splits = load_splits(args.data_dir, config.val_size, config.split_seed)
     ckpt = load_checkpoint(checkpoint_path)
     model = model_from_checkpoint(ckpt)
-    calibration = calibration_for(model, splits)
+    calibration = calibrate(model, splits.val_images, splits.val_labels)  # temperature and OOD statistics
     val = evaluate(model, splits.val_images, splits.val_labels)
     test = evaluate(model, splits.test_images, splits.test_labels)
     tta = evaluate(model, splits.test_images, splits.test_labels, tta=True)
