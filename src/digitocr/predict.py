@@ -23,6 +23,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 from torch import nn
 
+from digitocr.data import MNIST_MEAN, MNIST_STD
 from digitocr.models import last_layer
 from digitocr.preprocess import Preprocessed, load_image, preprocess
 from digitocr.segment import split_digits
@@ -152,8 +153,8 @@ def calibrate(
     model: nn.Module,
     images: torch.Tensor,
     labels: torch.Tensor,
-    mean: float = 0.1307,
-    std: float = 0.3081,
+    mean: float = MNIST_MEAN,
+    std: float = MNIST_STD,
 ) -> dict[str, Any]:
     """Temperature and OOD statistics of ``model`` from held-out MNIST (the validation split).
 
@@ -210,8 +211,8 @@ class Recognizer:
         self.device = torch.device(device)
         self.model = model_from_checkpoint(ckpt).to(self.device).eval()
         norm = ckpt.get("normalization") or {}
-        self.mean = float(norm.get("mean", 0.1307))
-        self.std = float(norm.get("std", 0.3081))
+        self.mean = float(norm.get("mean", MNIST_MEAN))
+        self.std = float(norm.get("std", MNIST_STD))
         extra = ckpt.get("extra") or {}
         cal = dict(calibration if calibration is not None else extra.get("calibration") or {})
         if "temperature" in extra and "temperature" not in cal:

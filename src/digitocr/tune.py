@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from digitocr.config import PRESETS, TrainConfig, config_from_preset
+from digitocr.config import TrainConfig, config_from_preset
 from digitocr.data import MNISTSplits, load_splits
 from digitocr.errors import DigitOCRError
 from digitocr.train import Callback, fit
@@ -27,7 +27,8 @@ from digitocr.train import Callback, fit
 if TYPE_CHECKING:  # optuna is imported lazily: it is an optional extra
     import optuna
 
-# The preset each model's search starts from (its schedule, augmentation and epochs).
+# The preset each model's search starts from (its schedule, augmentation and epochs); one per model
+# of MODEL_SPACES.
 BASE_PRESET = {"mlp": "original", "cnn-fast": "fast", "cnn": "accurate"}
 # Fields reset to their defaults in the best config: they say where and how a trial ran, not what it learned.
 RESET_FIELDS = ("out_dir", "data_dir", "device", "num_threads", "train_limit", "download", "preset")
@@ -77,14 +78,15 @@ MODEL_SPACES: dict[str, Callable[[optuna.Trial], dict[str, Any]]] = {
 }
 
 
-def base_config(model: str, **overrides: Any) -> TrainConfig:
-    """The config a search over ``model`` starts from: its preset (see ``BASE_PRESET``) plus overrides."""
+def _check_tunable(model: str) -> None:
     if model not in MODEL_SPACES:
         raise DigitOCRError(f"No search space for model {model!r}. Tunable models: {', '.join(MODEL_SPACES)}.")
-    preset = BASE_PRESET.get(model)
-    if preset in PRESETS:
-        return config_from_preset(preset, **overrides)
-    return TrainConfig(model=model, model_kwargs={}, **overrides)
+
+
+def base_config(model: str, **overrides: Any) -> TrainConfig:
+    """The config a search over ``model`` starts from: its preset (see ``BASE_PRESET``) plus overrides."""
+    _check_tunable(model)
+    return config_from_preset(BASE_PRESET[model], **overrides)
 
 
 def suggest_config(trial: optuna.Trial, base: TrainConfig) -> TrainConfig:
@@ -141,8 +143,7 @@ def tune(
     resuming it. Each trial trains into ``<base.out_dir>/trial-<number>``. ``callbacks`` are Optuna
     study callbacks ``(study, frozen_trial)``, called after each trial (the CLI prints with one)."""
     optuna = _import_optuna()
-    if base.model not in MODEL_SPACES:
-        raise DigitOCRError(f"No search space for model {base.model!r}. Tunable models: {', '.join(MODEL_SPACES)}.")
+    _check_tunable(base.model)
     if n_trials < 0:
         raise DigitOCRError(f"--trials must be 0 or more, got {n_trials}.")
     if splits is None:
