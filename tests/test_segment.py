@@ -118,6 +118,59 @@ def test_comb_cells_are_not_digits(digits):
         assert iou(crop.box, box) > 0.6
 
 
+def broken_comb(page: np.ndarray, top: int, bottom: int, columns: list[int], lean: float) -> None:
+    """Draw a comb field as a faint photocopy prints it: its lines broken up (the right half of the
+    box lines and the last border into short dashes, the other borders at a few places), and the
+    borders leaning by ``lean`` pixels per row (perspective)."""
+    half = (columns[0] + columns[-1]) // 2
+    for x in range(columns[0], columns[-1] + 3):
+        if x < half or (x - half) % 20 < 9:
+            page[top : top + 2, x] = 60
+            page[bottom - 2 : bottom, x] = 60
+    for k, column in enumerate(columns):
+        on, off = (9, 11) if k == len(columns) - 1 else (20, 4)
+        for y in range(top, bottom):
+            if (y - top) % (on + off) < on:
+                x = round(column + lean * (y - top))
+                page[y, x : x + 2] = 60
+
+
+def test_broken_leaning_comb_borders_are_not_digits(digits):
+    images, _ = digits
+    pieces = [ink(images[i], 50) for i in (1, 3, 4, 5, 2)]
+    cell = 80
+    columns = [20 + cell * k for k in range(len(pieces) + 1)]
+    page = np.full((120, columns[-1] + 40), 235, np.uint8)
+    boxes = []
+    for k, piece in enumerate(pieces):
+        x = columns[k] + (cell - piece.shape[1]) // 2
+        if k == 1:
+            x = columns[k + 1] + 1 - piece.shape[1]  # this digit touches its right border
+        page[30:80, x : x + piece.shape[1]] = (235 * (1 - 0.85 * piece)).astype(np.uint8)
+        boxes.append((x, 30, x + piece.shape[1], 80))
+    broken_comb(page, 12, 108, columns, lean=0.04)
+    crops = split_digits(page)
+    assert len(crops) == len(boxes)
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
+
+
+def test_evenly_spaced_ones_are_no_comb(digits):
+    images, labels = digits
+    one = ink(images[int(np.nonzero(labels == 1)[0][0])], 60)
+    page, boxes = compose([one] * 4, [50, 50, 50])
+    page = page.copy()
+    # In a box hardly taller than the 1s, with a thin pen: the 1s are long, thin, evenly spaced lines.
+    page[26:28, 20:-20] = 60
+    page[93:95, 20:-20] = 60
+    page[26:95, 20:22] = 60
+    page[26:95, -22:-20] = 60
+    crops = split_digits(page)
+    assert len(crops) == 4
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
+
+
 def test_broken_digit_is_one_crop(digits):
     images, _ = digits
     seven = ink(images[0])  # the first test digit is a 7: lift its bar off the stem

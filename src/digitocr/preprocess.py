@@ -15,6 +15,7 @@ anti-aliased (LeCun et al., "Gradient-based learning applied to document recogni
 from __future__ import annotations
 
 import io
+import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -479,12 +480,15 @@ def long_runs(mask: np.ndarray, min_length: int) -> np.ndarray:
     return np.cumsum(marks[:, :cols], axis=1) > 0
 
 
-def find_lines(mask: np.ndarray, horizontal: bool, min_length: int, max_thickness: float, gap: int = 0) -> list[Line]:
+def find_lines(
+    mask: np.ndarray, horizontal: bool, min_length: int, max_thickness: float, gap: int = 0, extend_gap: int = 0
+) -> list[Line]:
     """Thin straight lines at least ``min_length`` long along one axis.
 
     A morphological opening with a 1×``min_length`` bar keeps only long runs (the standard table-line
     extraction); the mask is first thickened across the line a little so a line tilted by a degree
-    or two still has long runs.
+    or two still has long runs. ``extend_gap`` > 0: each line found is then traced beyond its ends
+    (see :func:`_extend_line`), across breaks of up to that many pixels.
     """
     grid = mask if horizontal else mask.T
     rows, cols = grid.shape
@@ -511,11 +515,46 @@ def find_lines(mask: np.ndarray, horizontal: bool, min_length: int, max_thicknes
             continue
         full = np.zeros_like(grid)
         full[sl] = pixels
-        rows_idx = np.nonzero(pixels)[0] + sl[0].start
-        lines.append(
-            Line(horizontal, float(rows_idx.mean()), sl[1].start, sl[1].stop, thickness, full if horizontal else full.T)
-        )
+        start, stop = sl[1].start, sl[1].stop
+        if extend_gap > 0:
+            start, stop = _extend_line(grid, full, thickness, extend_gap)
+        rows_idx = np.nonzero(full)[0]
+        lines.append(Line(horizontal, float(rows_idx.mean()), start, stop, thickness, full if horizontal else full.T))
     return lines
+
+
+def _extend_line(grid: np.ndarray, pixels: np.ndarray, thickness: float, max_gap: int) -> tuple[int, int]:
+    """Trace a line found by :func:`find_lines` beyond its ends, adding to ``pixels`` (in place).
+
+    A faint or dashed line breaks up at the threshold, and only its longest stretches are long runs;
+    the rest stays behind as short dashes that join box borders and digits into one piece. From each
+    end, the line's fitted course (least squares, so a line tilted by perspective is followed) is
+    walked column by column: thin ink on it is line, and the walk stops after ``max_gap`` columns
+    with no thin ink on the course (ink thicker than the line there is a stroke crossing it, kept).
+    Returns the line's new extent along its axis.
+    """
+    rows, cols = np.nonzero(pixels)
+    if np.ptp(cols) < 2:
+        return int(cols.min()), int(cols.max()) + 1
+    slope, intercept = np.polyfit(cols, rows, 1)
+    reach = max(1, math.ceil(thickness / 2) + 1)  # rows either side of the course that may be line
+    thin = math.ceil(thickness) + 2
+    height, width = grid.shape
+    extent = [int(cols.min()), int(cols.max())]
+    for step, begin in ((-1, extent[0] - 1), (1, extent[1] + 1)):
+        empty, col = 0, begin
+        while 0 <= col < width and empty <= max_gap:
+            centre = slope * col + intercept
+            lo, hi = max(0, math.floor(centre) - reach), min(height, math.ceil(centre) + reach + 1)
+            band = grid[lo:hi, col]
+            if lo < hi and 0 < np.count_nonzero(band) <= thin:
+                pixels[lo:hi, col] |= band
+                extent[0 if step < 0 else 1] = col
+                empty = 0
+            else:
+                empty += 1
+            col += step
+    return extent[0], extent[1] + 1
 
 
 def erase_lines(mask: np.ndarray, lines: list[Line]) -> np.ndarray:

@@ -64,6 +64,9 @@ MAX_MERGED_ASPECT = 1.3
 # benchmarks/realistic.py (73.0% vs 74.0% with vertical cuts only, n = 200) and cost 40% of `read`'s
 # speed, so only vertical cuts are tried by default.
 CUT_SLOPES: tuple[float, ...] = (0.0,)
+# A vertical line leaning more than this (x change per pixel down, 14°) is a stroke, not a border
+# (borders lean a few degrees in perspective, more where a stroke touching them is taken in).
+MAX_BORDER_LEAN = 0.25
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,10 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
     """Underlines, ruled lines, box edges and cell borders of a line of digits.
 
     A horizontal run longer than 1.5 image heights (or 60% of a narrow image) cannot be a stroke of
-    a digit. A vertical run is a cell border when it is clearly taller than the digits, or spans
-    the box between two horizontal lines.
+    a digit; once found, it is followed across the whole picture (a faint line breaks up). A thin,
+    upright vertical run is a cell border when it is clearly taller than the digits, or spans the
+    box between two horizontal lines. Evenly spaced borders make a comb field: there, a border
+    touching a digit is erased too, and so are thin fragments left on the comb's columns.
     """
     height, width = mask.shape
     if width < 1.2 * height:
@@ -118,12 +123,26 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
     # Faint comb and ruled lines break up at the threshold: bridge gaps of a few pixels (far less than
     # the 1.5 heights a line must run, so the bars of neighbouring digits do not become a line).
     hlines = find_lines(
-        mask, True, max(3, int(min(0.6 * width, 1.5 * height))), max(1.5, 0.1 * height), gap=max(2, int(0.05 * height))
+        mask,
+        True,
+        max(3, int(min(0.6 * width, 1.5 * height))),
+        max(1.5, 0.1 * height),
+        gap=max(2, int(0.05 * height)),
+        extend_gap=width,  # a box or ruled line found along part of the picture runs on across the rest
     )
     cleaned = erase_lines(mask, hlines)
     # Cells of a comb field can be under half the picture's height: look for shorter runs, and
     # decide below which of them are borders.
-    vlines = find_lines(cleaned, False, max(3, int(0.3 * height)), max(1.5, 0.1 * height))
+    vlines = find_lines(
+        cleaned,
+        False,
+        max(3, int(0.3 * height)),
+        max(1.5, 0.1 * height),
+        gap=max(2, int(0.05 * height)),
+        extend_gap=max(3, int(0.1 * height)),
+    )
+    # Borders stand upright, or lean a little in perspective; a slanted 1 found as a line does not.
+    vlines = [line for line in vlines if abs(_lean(line)) <= MAX_BORDER_LEAN]
     if not vlines:
         return cleaned
     labels, _ = ndi.label(cleaned, structure=np.ones((3, 3)))
@@ -148,23 +167,102 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
     typical = float(np.median(tall)) if tall else 0.0
     positions = sorted(line.position for line in hlines)
     box_span = positions[-1] - positions[0] if len(positions) >= 2 else 0.0
-    # A comb field: three or more lone vertical lines of one length, evenly spaced.
-    lengths = np.array([line.stop - line.start for line in alone], dtype=float)
-    comb = False
-    if len(alone) >= 3:
-        gaps = np.diff(sorted(line.position for line in alone))
-        comb = bool(
-            lengths.max() - lengths.min() <= 0.2 * np.median(lengths)
-            and gaps.max() - gaps.min() <= 0.35 * np.median(gaps)
-        )
+    # Borders are as thin as each other; a lone 1 as tall as the box is written with a thicker pen.
+    border_width = float(np.median([line.thickness for line in alone or vlines]))
+    pen = max(2.0, 1.6 * border_width)
+    thin_lines = [line for line in alone if line.thickness <= pen]
+    extent = (min(line.start for line in hlines), max(line.stop for line in hlines)) if hlines else (0, width)
+    columns = _comb_columns(
+        [
+            line
+            for line in vlines
+            if line.thickness <= min(pen, 0.08 * (line.stop - line.start))  # printed lines are thin
+            and (
+                (typical and line.stop - line.start >= 1.05 * typical)
+                or (box_span and line.stop - line.start >= 0.85 * box_span)
+            )
+        ],
+        extent,
+    )
+
+    def on_column(centre: float) -> bool:
+        return columns is not None and float(np.min(np.abs(columns[0] - centre))) <= 0.12 * columns[1]
+
+    # In a comb field, a border touching a digit is not a piece of its own, but it lies on a column.
+    touching = [
+        line
+        for line in vlines
+        if columns is not None and line not in alone and line.thickness <= pen and on_column(line.position)
+    ]
     borders = [
         line
-        for line in alone
-        if (typical and (line.stop - line.start) >= 1.25 * typical)
-        or (box_span and (line.stop - line.start) >= 0.85 * box_span)
-        or (comb and typical and (line.stop - line.start) >= 1.05 * typical)
+        for line in thin_lines + touching
+        if (
+            (typical and (line.stop - line.start) >= 1.25 * typical)
+            or (box_span and (line.stop - line.start) >= 0.85 * box_span)
+        )
+        and (columns is None or on_column(line.position))  # in a comb field, a border lies on its columns
     ]
-    return erase_lines(cleaned, borders)
+    cleaned = erase_lines(cleaned, borders)
+    if columns is None:
+        return cleaned
+    # A comb field: what is left on its columns is border too — lone lines too short to count as
+    # whole borders, and the fragments of a faint or tilted border that no line run found — as long
+    # as the piece is thin and lies wholly on the column (a digit reaching across it is kept).
+    thin = 3 * border_width + 2
+    labels, _ = ndi.label(cleaned, structure=np.ones((3, 3)))
+    for index, sl in enumerate(ndi.find_objects(labels), start=1):
+        if sl[1].stop - sl[1].start <= thin and on_column((sl[1].start + sl[1].stop - 1) / 2):
+            cleaned[sl] &= labels[sl] != index
+    return cleaned
+
+
+def _lean(line) -> float:
+    """How far a vertical line leans: its x change per pixel down (least squares over the middle of
+    each of its rows, so a stroke touching it for a few rows hardly moves the fit)."""
+    ys, xs = np.nonzero(line.pixels)
+    rows = np.unique(ys)
+    if rows.size < 2:
+        return 0.0
+    middles = ndi.median(xs, labels=ys, index=rows)
+    return float(np.polyfit(rows, middles, 1)[0])
+
+
+def _comb_columns(lines: list, extent: tuple[float, float]) -> tuple[np.ndarray, float] | None:
+    """The columns of a comb field's borders, from its thin vertical lines as tall as the field.
+
+    Three or more lines of about the same length, evenly spaced: a border may be missing (a gap of
+    two to four cells), and the spacing may change slowly from cell to cell (perspective: at most
+    20% from one gap to the next). Returns every border column — the missing ones too, and the
+    field's continuation over ``extent`` (x0, x1: where its horizontal lines run) — and the median
+    spacing; ``None`` when the lines make no comb.
+    """
+    if len(lines) < 3:
+        return None
+    longest = max(line.stop - line.start for line in lines)
+    full = sorted(line.position for line in lines if line.stop - line.start >= 0.8 * longest)
+    if len(full) < 3:
+        return None
+    gaps = np.diff(full)
+    period = float(np.min(gaps))
+    if period <= 0:
+        return None
+    positions, spacings, single = [full[0]], [], 0
+    for left, gap in zip(full[:-1], gaps, strict=True):
+        count = round(gap / period)
+        if not 1 <= count <= 4 or abs(gap / count - period) > 0.2 * period:
+            return None
+        period = gap / count  # follow the perspective
+        positions += [left + period * k for k in range(1, count + 1)]
+        spacings += [period] * count
+        single += count == 1
+    if single < 0.5 * len(gaps):
+        return None  # mostly half cells: a 1 between two borders set the spacing, not the comb
+    while positions[0] - spacings[0] >= extent[0] - 0.5 * spacings[0]:
+        positions.insert(0, positions[0] - spacings[0])
+    while positions[-1] + spacings[-1] <= extent[1] + 0.5 * spacings[-1]:
+        positions.append(positions[-1] + spacings[-1])
+    return np.array(positions), float(np.median(spacings))
 
 
 def _components(mask: np.ndarray) -> list[_Group]:
