@@ -171,6 +171,21 @@ def test_evenly_spaced_ones_are_no_comb(digits):
         assert iou(crop.box, box) > 0.6
 
 
+def test_a_box_around_a_short_number_is_not_digits(digits):
+    images, _ = digits
+    pieces = [ink(images[i], 50) for i in (3, 4)]
+    page, boxes = compose(pieces, [20])
+    page = np.pad(page, ((0, 0), (60, 60)), constant_values=235)  # a wide picture: the number path
+    boxes = [(x0 + 60, y0, x1 + 60, y1) for x0, y0, x1, y1 in boxes]
+    left, right = boxes[0][0] - 12, boxes[-1][2] + 12
+    page[18:21, left:right] = page[89:92, left:right] = 50  # a box too short to be found as lines
+    page[18:92, left : left + 3] = page[18:92, right - 3 : right] = 50
+    crops = split_digits(page)
+    assert len(crops) == 2
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
+
+
 def test_broken_digit_is_one_crop(digits):
     images, _ = digits
     seven = ink(images[0])  # the first test digit is a 7: lift its bar off the stem

@@ -26,6 +26,7 @@ from digitocr.preprocess import (
     _drop_frame_fragments,
     _drop_specks,
     _line_policy,
+    _remove_boxes,
     erase_lines,
     extract_ink,
     find_lines,
@@ -560,7 +561,8 @@ def split_digits(image: Any, score: Score | None = None) -> list[DigitCrop]:
     if ink.blank:
         return []
     height, width = ink.mask.shape
-    mask = _remove_number_lines(ink.mask)
+    # A box drawn around a short number is too short to be found as lines: erase closed boxes too.
+    mask = _remove_boxes(_remove_number_lines(ink.mask))
     mask = _drop_frame_fragments(mask)
     mask = _drop_specks(mask, max(2.0, SPECK_FRACTION * min(height, width)))
     groups = _components(mask)
