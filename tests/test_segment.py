@@ -186,6 +186,23 @@ def test_a_box_around_a_short_number_is_not_digits(digits):
         assert iou(crop.box, box) > 0.6
 
 
+def test_hairlines_and_flat_slivers_are_not_digits(digits):
+    from digitocr.predict import Recognizer
+
+    images, _ = digits
+    pieces = [ink(images[i], 50) for i in (1, 3, 4)]
+    page, boxes = compose(pieces, [40, 40])
+    page = page.copy()
+    x = boxes[0][2] + 20
+    page[35:75, x] = 90  # a hairline: the edge of an erased border
+    bar = boxes[2][2] - 4
+    page[56:58, bar : bar + 45] = 50  # a bar running off the last digit, as a line erased around it leaves
+    crops = split_digits(page, score=Recognizer()._confidences)
+    assert len(crops) == 3
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
+
+
 def test_broken_digit_is_one_crop(digits):
     images, _ = digits
     seven = ink(images[0])  # the first test digit is a 7: lift its bar off the stem

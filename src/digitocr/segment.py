@@ -323,6 +323,13 @@ def _is_separator(group: _Group, digit_height: float, baseline: float) -> bool:
     return False
 
 
+def _is_sliver(group: _Group, digit_height: float) -> bool:
+    """What cutting and merging can leave behind that is no digit: a flat sliver (the rest of an
+    erased line, a bar cut off a digit) or a hairline (the edge of an erased border)."""
+    flat = group.height < 0.35 * digit_height and group.width >= 1.3 * group.height
+    return flat or group.width <= max(1.0, 0.04 * digit_height)
+
+
 def _overlaps_writing(group: _Group, groups: list[_Group], digit_height: float) -> bool:
     """A tall stroke reaching well into a digit's columns is part of it (the slanted stem of a 4
     written apart from its arm), not a slash or a dash between two digits."""
@@ -598,6 +605,7 @@ def split_digits(image: Any, score: Score | None = None) -> list[DigitCrop]:
     digits.sort(key=lambda g: (g.x0 + g.x1) / 2)
     if score is not None:
         digits = _merge_by_recognition(ink, digits, digit_height, score)
+    digits = [g for g in digits if not _is_sliver(g, digit_height)]
     crops = []
     s = loaded.scale
     for group in digits:
