@@ -9,7 +9,8 @@ the refusal figures. Everything is deterministic given the seed.
 
 Run as a script (``python benchmarks/realistic.py [--model CKPT] [--n N]``) to print:
 single-digit accuracy, exact-string and digit-level accuracy on 1-10 digit numbers, the plain
-MNIST round trip against the model's own test accuracy, refusal rates, and images per second.
+MNIST round trip against the model's own test accuracy, tight crops (digits filling a 16-64 px
+square, USPS-style), refusal rates, and images per second.
 """
 
 from __future__ import annotations
@@ -399,6 +400,27 @@ def plain_renders(images: np.ndarray, n: int, seed: int = 0) -> list[np.ndarray]
     return out
 
 
+def tight_crops(images: np.ndarray, n: int, seed: int = 0) -> list[np.ndarray]:
+    """MNIST test digits cut to their ink and scaled to fill a square of 16-64 px, keeping their
+    aspect (as postal-code sets such as USPS and cells cut to the writing are), white on black or
+    black on white at random: strokes run along the frame."""
+    out = []
+    for k in range(n):
+        rng = _rng(seed, 5, k)
+        digit = images[k]
+        rows, cols = np.nonzero(digit > 30)
+        ink = Image.fromarray(digit[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1])
+        size = int(rng.integers(16, 65))
+        scale = size / max(ink.size)
+        ink = ink.resize(
+            (max(1, round(ink.width * scale)), max(1, round(ink.height * scale))), Image.Resampling.BILINEAR
+        )
+        square = Image.new("L", (size, size), 0)
+        square.paste(ink, ((size - ink.width) // 2, (size - ink.height) // 2))
+        out.append(np.asarray(square) if rng.random() < 0.5 else 255 - np.asarray(square))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Measurement
 # ---------------------------------------------------------------------------------------------
@@ -452,6 +474,8 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     results["roundtrip_accuracy_if_forced"] = float(
         np.mean([int(np.argmax(p.probabilities)) == labels[k] for k, p in enumerate(preds)])
     )
+    preds = recognizer.predict(tight_crops(images, n, seed))
+    results["tight_crop_accuracy"] = float(np.mean([p.digit == labels[k] for k, p in enumerate(preds)]))
     probs, _ = recognizer.classify(images[:n] / 255.0)
     results["model_test_accuracy_same_digits"] = float(np.mean(probs.argmax(1) == labels[:n]))
 
