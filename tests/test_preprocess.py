@@ -165,6 +165,18 @@ def test_a_digit_filling_the_picture_keeps_its_polarity(mnist_root):
         assert similarity(to_mnist(picture), images[index].numpy() / 255.0) > 0.7
 
 
+def test_a_small_digit_in_a_big_photo_is_found(digits):
+    """A digit 60 px tall in a 2000×1500 photo (4% of its height) is writing, not a speck."""
+    d = digits[0][0]
+    photo = np.clip(225 + np.random.default_rng(0).normal(0, 4, (1500, 2000)), 0, 255).astype(np.uint8)
+    photo[700:760, 900:960] = np.minimum(photo[700:760, 900:960], paper_digit(d, 60))
+    result = preprocess(photo)
+    assert not result.blank
+    assert similarity(result.image, d / 255.0) > 0.8
+    x0, y0, x1, y1 = result.box
+    assert x0 >= 890 and x1 <= 970 and y0 >= 690 and y1 <= 770
+
+
 def test_uneven_lighting_and_shadow(digits):
     d = digits[0][4]
     ink = 1 - paper_digit(d, 150) / 255.0

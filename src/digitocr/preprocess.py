@@ -69,8 +69,11 @@ PIECE_SHARE = 0.04
 LINE_SPAN = 0.85
 # The paper's brightness is estimated on a copy reduced to this short side.
 BACKGROUND_SIDE = 32
-# Connected pieces of ink smaller than this fraction of the image's short side are specks.
+# Connected pieces of ink smaller than this fraction of the image's short side are specks, and
+# never need to be longer than SPECK_PIXELS (of the working image) to count: a digit 40 px tall in
+# a 4000×3000 photo is 16 px in the 1600 px working copy.
 SPECK_FRACTION = 0.03
+SPECK_PIXELS = 12
 
 
 # ---------------------------------------------------------------------------------------------
@@ -351,6 +354,11 @@ def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
     return float(edges[int(np.argmax(between)) + 1])
 
 
+def speck_size(shape: tuple[int, ...]) -> float:
+    """Pieces of ink shorter than this (pixels, longest side) in a picture of ``shape`` are specks."""
+    return max(2.0, min(SPECK_FRACTION * min(shape[:2]), SPECK_PIXELS))
+
+
 def _drop_specks(mask: np.ndarray, min_side: float) -> np.ndarray:
     labels, count = ndi.label(mask, structure=np.ones((3, 3)))
     if count == 0:
@@ -368,7 +376,6 @@ def _ink_and_mask(
 ) -> tuple[np.ndarray, np.ndarray, float] | None:
     """Ink strength against the paper seen through a ``size``-pixel window, its thresholded mask
     (specks dropped) and the threshold; ``None`` when nothing is dark enough to be writing."""
-    height, width = smooth.shape
     if dark_on_light:
         paper = ndi.grey_closing(smooth, size=(size, size), mode="reflect")
         ink = 1.0 - smooth / np.maximum(paper, 0.03)
@@ -386,7 +393,7 @@ def _ink_and_mask(
         # smaller than the closing window it survives as "ink" and Otsu may split paper from shadow:
         # ink must also reach a share of the darkest writing's contrast.
         threshold = max(threshold, peak_share * float(np.percentile(above, 99)))
-    mask = _drop_specks(ink > threshold, max(2.0, SPECK_FRACTION * min(height, width)))
+    mask = _drop_specks(ink > threshold, speck_size(smooth.shape))
     return (ink, mask, threshold) if mask.any() else None
 
 
@@ -848,11 +855,10 @@ def _drop_frame_edges(mask: np.ndarray) -> np.ndarray:
 
 def clean_mask(mask: np.ndarray) -> np.ndarray:
     """Lines and frame fragments removed, specks dropped: the ink that may be writing."""
-    height, width = mask.shape
     mask = _drop_frame_edges(mask)  # first: a page edge is no box side that makes a digit's bar a line
     mask = _line_policy(mask)
     mask = _drop_frame_fragments(mask)
-    return _drop_specks(mask, max(2.0, SPECK_FRACTION * min(height, width)))
+    return _drop_specks(mask, speck_size(mask.shape))
 
 
 def soft_ink(ink: InkMap, keep: np.ndarray) -> np.ndarray:

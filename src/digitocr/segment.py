@@ -21,7 +21,6 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from digitocr.preprocess import (
-    SPECK_FRACTION,
     InkMap,
     _drop_frame_fragments,
     _drop_specks,
@@ -32,6 +31,7 @@ from digitocr.preprocess import (
     find_lines,
     ink_to_mnist,
     open_image,
+    speck_size,
 )
 
 Score = Callable[[list[np.ndarray]], list[float]]
@@ -567,11 +567,11 @@ def split_digits(image: Any, score: Score | None = None) -> list[DigitCrop]:
     ink = extract_ink(loaded.grey, peak_share=0.0, thick_strokes=False)
     if ink.blank:
         return []
-    height, width = ink.mask.shape
+    height = ink.mask.shape[0]
     # A box drawn around a short number is too short to be found as lines: erase closed boxes too.
     mask = _remove_boxes(_remove_number_lines(ink.mask))
     mask = _drop_frame_fragments(mask)
-    mask = _drop_specks(mask, max(2.0, SPECK_FRACTION * min(height, width)))
+    mask = _drop_specks(mask, speck_size(mask.shape))
     groups = _components(mask)
     if not groups:
         return []
