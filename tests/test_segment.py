@@ -203,6 +203,25 @@ def test_hairlines_and_flat_slivers_are_not_digits(digits):
         assert iou(crop.box, box) > 0.6
 
 
+def test_ones_at_the_ends_of_a_number_cut_tightly_are_digits(digits):
+    """A number cropped to its ink (a scanned register number): its first and last 1 touch the
+    frame like fragments of a neighbouring cell's border, but they are as tall and as thick as the
+    writing. They were dropped: '14901' was read as '490'."""
+    images, _ = digits
+
+    def upright(piece: np.ndarray) -> np.ndarray:  # a 1 written straight up: as narrow as its stroke
+        return np.asarray(Image.fromarray(piece).resize((6, piece.shape[0]), Image.Resampling.BILINEAR))
+
+    pieces = [upright(ink(images[2], 40))] + [ink(images[i], 40) for i in (4, 7, 3)] + [upright(ink(images[5], 40))]
+    page, boxes = compose(pieces, [12] * 4, height=100)
+    x0, y0, x1, y1 = boxes[0][0], min(b[1] for b in boxes), boxes[-1][2], max(b[3] for b in boxes)
+    tight = page[y0:y1, x0:x1]
+    for picture in (tight, 255 - tight):
+        crops = split_digits(picture)
+        assert len(crops) == 5
+        assert crops[0].box[0] == 0 and crops[-1].box[2] == picture.shape[1]
+
+
 def test_broken_digit_is_one_crop(digits):
     images, _ = digits
     seven = ink(images[0])  # the first test digit is a 7: lift its bar off the stem

@@ -32,6 +32,7 @@ from digitocr.preprocess import (
     ink_to_mnist,
     open_image,
     speck_size,
+    stroke_width,
 )
 
 Score = Callable[[list[np.ndarray]], list[float]]
@@ -68,6 +69,8 @@ CUT_SLOPES: tuple[float, ...] = (0.0,)
 # A vertical line leaning more than this (x change per pixel down, 14°) is a stroke, not a border
 # (borders lean a few degrees in perspective, more where a stroke touching them is taken in).
 MAX_BORDER_LEAN = 0.25
+# A 1 touching the side of a number cut tightly stays within the writing's band, give or take this share.
+EDGE_ONE_SLACK = 0.15
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,31 @@ def _comb_columns(lines: list, extent: tuple[float, float]) -> tuple[np.ndarray,
     while positions[-1] + spacings[-1] <= extent[1] + 0.5 * spacings[-1]:
         positions.append(positions[-1] + spacings[-1])
     return np.array(positions), float(np.median(spacings))
+
+
+def _keep_edge_ones(mask: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Give back the 1s that :func:`_drop_frame_fragments` took for borders of neighbouring cells.
+
+    A number cut tightly (a scanned register number, a cheque amount cropped to the ink) has its
+    first or last 1 touching the frame: a thin upright piece along the side, like a border's
+    fragment. A 1 stands in the writing's band, as tall as the digits, with the pen's width; the
+    edge of a page, a shadow or a neighbouring cell reaches past the band or is thinner.
+    """
+    dropped = mask & ~kept
+    rows = np.nonzero(kept.any(axis=1))[0]
+    if not dropped.any() or rows.size == 0:
+        return kept
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    band = bottom - top
+    pen = stroke_width(kept.astype(np.float32))
+    labels, _ = ndi.label(dropped, structure=np.ones((3, 3)))
+    out = kept.copy()
+    for index, sl in enumerate(ndi.find_objects(labels), start=1):
+        height, width = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        within = sl[0].start >= top - EDGE_ONE_SLACK * band and sl[0].stop <= bottom + EDGE_ONE_SLACK * band
+        if within and height >= 0.7 * band and width >= 0.7 * pen:
+            out[sl] |= labels[sl] == index
+    return out
 
 
 def _components(mask: np.ndarray) -> list[_Group]:
@@ -570,7 +598,7 @@ def split_digits(image: Any, score: Score | None = None) -> list[DigitCrop]:
     height = ink.mask.shape[0]
     # A box drawn around a short number is too short to be found as lines: erase closed boxes too.
     mask = _remove_boxes(_remove_number_lines(ink.mask))
-    mask = _drop_frame_fragments(mask)
+    mask = _keep_edge_ones(mask, _drop_frame_fragments(mask))
     mask = _drop_specks(mask, speck_size(mask.shape))
     groups = _components(mask)
     if not groups:
