@@ -10,7 +10,7 @@ the refusal figures. Everything is deterministic given the seed.
 Run as a script (``python benchmarks/realistic.py [--model CKPT] [--n N]``) to print:
 single-digit accuracy, exact-string and digit-level accuracy on 1-10 digit numbers, the plain
 MNIST round trip against the model's own test accuracy, tight crops (digits filling a 16-64 px
-square, USPS-style), refusal rates, and images per second.
+square, USPS-style, and numbers cut to their ink), refusal rates, and images per second.
 """
 
 from __future__ import annotations
@@ -421,6 +421,28 @@ def tight_crops(images: np.ndarray, n: int, seed: int = 0) -> list[np.ndarray]:
     return out
 
 
+def tight_numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[tuple[np.ndarray, str]]:
+    """1-10 MNIST test digits side by side (gaps of 0-8 px at MNIST's scale), cut to their ink and
+    scaled to 24-64 px tall, white on black or black on white at random: a register number or an
+    amount cropped tightly, with digits touching the frame. Returns (image, digits) pairs."""
+    out = []
+    for k in range(n):
+        rng = _rng(seed, 6, k)
+        picked = rng.choice(len(images), int(rng.integers(1, 11)), replace=False)
+        strip: list[np.ndarray] = []
+        for i in picked:
+            cols = np.nonzero((images[i] > 30).any(axis=0))[0]
+            strip += [images[i][:, cols[0] : cols[-1] + 1], np.zeros((28, int(rng.integers(0, 9))), np.uint8)]
+        number = np.concatenate(strip[:-1], axis=1)
+        rows = np.nonzero((number > 30).any(axis=1))[0]
+        number = number[rows[0] : rows[-1] + 1]
+        height = int(rng.integers(24, 65))
+        width = max(1, round(number.shape[1] * height / number.shape[0]))
+        picture = np.asarray(Image.fromarray(number).resize((width, height), Image.Resampling.BILINEAR))
+        out.append((picture if rng.random() < 0.5 else 255 - picture, "".join(str(int(labels[i])) for i in picked)))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Measurement
 # ---------------------------------------------------------------------------------------------
@@ -476,6 +498,9 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     )
     preds = recognizer.predict(tight_crops(images, n, seed))
     results["tight_crop_accuracy"] = float(np.mean([p.digit == labels[k] for k, p in enumerate(preds)]))
+    results["tight_number_exact"] = float(
+        np.mean([recognizer.read(picture).text == text for picture, text in tight_numbers(images, labels, n, seed)])
+    )
     probs, _ = recognizer.classify(images[:n] / 255.0)
     results["model_test_accuracy_same_digits"] = float(np.mean(probs.argmax(1) == labels[:n]))
 
