@@ -133,6 +133,29 @@ def test_read_a_number(recognizer, test_digits):
     assert recognizer.read(np.full((50, 200), 240, np.uint8)).text == ""
 
 
+def test_signs_before_and_after_an_amount_are_not_digits(test_digits):
+    """With the default (pretrained) model: a plus or an asterisk at either end of a number is an
+    unsure piece, left out of the text and listed as rejected (both were read as digits)."""
+    images, labels = test_digits
+    picks = [1, 2, 3]
+    page = Image.fromarray(number_image([images[i] for i in picks]))
+    wide = Image.new("L", (page.width + 160, page.height), 255)
+    wide.paste(page, (80, 0))
+    draw = ImageDraw.Draw(wide)
+    draw.line([(20, 50), (70, 50)], fill=20, width=7)  # a plus before the amount
+    draw.line([(45, 25), (45, 75)], fill=20, width=7)
+    right = wide.width - 60
+    for a, b in (
+        ((right, 35), (right + 30, 65)),
+        ((right, 65), (right + 30, 35)),
+        ((right + 15, 30), (right + 15, 70)),
+    ):
+        draw.line([a, b], fill=20, width=6)  # an asterisk after it
+    reading = Recognizer().read(np.asarray(wide))
+    assert reading.text == "".join(str(labels[i]) for i in picks)
+    assert len(reading.rejected) == 2 and all("not a digit" in reason for _, reason in reading.rejected)
+
+
 def test_cli_predict_and_read_json(tmp_path, checkpoint_path, test_digits):
     from digitocr.cli import app
 
