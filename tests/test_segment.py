@@ -245,6 +245,25 @@ def test_a_piece_much_fainter_than_the_writing_is_no_digit():
     assert _drop_faint(ink_map, groups) == groups
 
 
+def test_a_run_of_touching_digits_is_no_slash():
+    """A long run of touching digits is as elongated as a slash, but as thick as a digit: it was
+    dropped as a "/" (benchmarks/realistic.py, seed 4, number 126: '720260080' read as '7280')."""
+    from digitocr.segment import _group, _is_separator
+
+    def band(length: int, thickness: int) -> np.ndarray:  # a bar rising to the right, 10° above horizontal
+        mask = np.zeros((200, 700), bool)
+        for x in range(length):
+            y = 150 - int(x * np.tan(np.radians(10)))
+            mask[y - thickness // 2 : y + thickness // 2 + 1, 50 + x] = True
+        return mask
+
+    assert not _is_separator(_group(band(560, 80)), digit_height=80.0, baseline=190.0)
+    slash = np.zeros((200, 700), bool)
+    for y in range(80):  # a thin stroke 45° from vertical, one digit height tall
+        slash[100 + y, 300 - y : 306 - y] = True
+    assert _is_separator(_group(slash), digit_height=80.0, baseline=180.0)
+
+
 def test_broken_digit_is_one_crop(digits):
     images, _ = digits
     seven = ink(images[0])  # the first test digit is a 7: lift its bar off the stem

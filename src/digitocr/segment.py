@@ -75,6 +75,9 @@ EDGE_ONE_SLACK = 0.15
 # strongest digit's is a shadow, a page edge or a faint printed border (tuning seeds: 657 -> 661 of
 # 800 exact, none lost; at 0.5, 664 but an MNIST digit written lightly beside dark ones was dropped).
 FAINT_SHARE = 0.4
+# A slash is one stroke: its ink spreads across its axis (standard deviation) by at most this many
+# digit heights. A long run of touching digits, as elongated, is far thicker.
+SLASH_THICKNESS = 0.1
 
 
 @dataclass(frozen=True)
@@ -350,8 +353,10 @@ def _is_separator(group: _Group, digit_height: float, baseline: float) -> bool:
         cov = np.cov(np.stack([xs, ys]).astype(float))
         evals, evecs = np.linalg.eigh(cov)
         straight = evals[0] < 0.04 * evals[1]
+        # One stroke is thin across: a run of touching digits is as elongated, but as thick as a digit.
+        thin = math.sqrt(max(float(evals[0]), 0.0)) <= SLASH_THICKNESS * digit_height
         angle = math.degrees(math.atan2(abs(evecs[0, 1]), abs(evecs[1, 1])))  # of the main axis from vertical
-        return bool(straight and angle > 40 and evecs[0, 1] * evecs[1, 1] < 0)
+        return bool(straight and thin and angle > 40 and evecs[0, 1] * evecs[1, 1] < 0)
     return False
 
 
