@@ -90,7 +90,6 @@ def test_separators_underline_and_cell_borders_are_ignored(digits):
     images, _ = digits
     pieces = [ink(images[i]) for i in (1, 3, 4, 5)]
     page, boxes = compose(pieces, [40, 40, 40])
-    page = page.copy()
     x_dash = boxes[0][2] + 10
     page[60:64, x_dash : x_dash + 18] = 30  # a dash between the first two digits
     x_dot = boxes[1][2] + 15
@@ -106,7 +105,6 @@ def test_comb_cells_are_not_digits(digits):
     images, _ = digits
     pieces = [ink(images[i], 50) for i in (1, 3, 4)]
     page, boxes = compose(pieces, [40, 40])
-    page = page.copy()
     between = [(a[2] + b[0]) // 2 for a, b in itertools.pairwise(boxes)]
     for x in [boxes[0][0] - 15, *between, boxes[-1][2] + 15]:
         page[10:110, x : x + 3] = 50
@@ -159,7 +157,6 @@ def test_evenly_spaced_ones_are_no_comb(digits):
     images, labels = digits
     one = ink(images[int(np.nonzero(labels == 1)[0][0])], 60)
     page, boxes = compose([one] * 4, [50, 50, 50])
-    page = page.copy()
     # In a box hardly taller than the 1s, with a thin pen: the 1s are long, thin, evenly spaced lines.
     page[26:28, 20:-20] = 60
     page[93:95, 20:-20] = 60
@@ -192,7 +189,6 @@ def test_hairlines_and_flat_slivers_are_not_digits(digits):
     images, _ = digits
     pieces = [ink(images[i], 50) for i in (1, 3, 4)]
     page, boxes = compose(pieces, [40, 40])
-    page = page.copy()
     x = boxes[0][2] + 20
     page[35:75, x] = 90  # a hairline: the edge of an erased border
     bar = boxes[2][2] - 4

@@ -325,12 +325,12 @@ class Recognizer:
             if score is not None and self.ood_threshold and score > READ_OOD_FACTOR * self.ood_threshold:
                 rejected.append((crop.box, f"not a digit (out-of-distribution score {score:.2f})"))
                 continue
-            confidence = float(probs[k].max())
+            top = int(np.argmax(probs[k]))
+            confidence = float(probs[k][top])
             if len(crops) > 1 and k in (0, len(crops) - 1) and confidence < READ_END_CONFIDENCE:
                 rejected.append((crop.box, f"not a digit: an unsure piece at an end (confidence {confidence:.2f})"))
                 continue
-            top = int(np.argmax(probs[k]))
-            digits.append(DigitReading(top, float(probs[k][top]), crop.box))
+            digits.append(DigitReading(top, confidence, crop.box))
         return Reading("".join(str(d.digit) for d in digits), digits, rejected)
 
 

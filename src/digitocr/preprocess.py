@@ -664,21 +664,23 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
         extent = width if line.horizontal else height
         return not joined(line) or line.stop - line.start >= LINE_SPAN * extent
 
-    boxed = any(map(border, hlines)) and any(map(border, vlines))
+    h_border = [border(line) for line in hlines]
+    v_border = [border(line) for line in vlines]
+    boxed = any(h_border) and any(v_border)
     # Several lines: parallel rules, or the top and bottom of a box (pieces of one line do not count).
     positions = sorted(line.position for line in hlines)
     parallel = len(positions) >= 2 and positions[-1] - positions[0] >= 0.3 * height
     remove: list[Line] = []
     columns = np.nonzero(erase_lines(mask, hlines).any(axis=0))[0]  # columns of the ink without lines
-    for line in hlines:
+    for line, is_border in zip(hlines, h_border, strict=True):
         rest = erase_lines(mask, [line])
         rows = np.nonzero(rest.any(axis=1))[0]
         rest_height = rows[-1] - rows[0] + 1 if rows.size else 0
         # A rule runs past the writing; the top and bottom bars of a 2, 5 or 7 are parallel too.
         past = columns.size == 0 or line.start < columns[0] - 0.05 * width or line.stop > columns[-1] + 0.05 * width
-        if (border(line) and (boxed or (parallel and past))) or (line.stop - line.start) >= 1.5 * rest_height:
+        if (is_border and (boxed or (parallel and past))) or (line.stop - line.start) >= 1.5 * rest_height:
             remove.append(line)
-    for line in vlines:
+    for line, is_border in zip(vlines, v_border, strict=True):
         rest = erase_lines(mask, [line])
         cols = np.nonzero(rest.any(axis=0))[0]
         left_side = line.position < width / 2
@@ -688,7 +690,7 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
             cols.min() > line.position + line.thickness if left_side else cols.max() < line.position - line.thickness
         )
         both_sides = any((other.position < width / 2) != left_side for other in vlines if other is not line)
-        if border(line) and (boxed or both_sides or inside):
+        if is_border and (boxed or both_sides or inside):
             remove.append(line)
     return erase_lines(mask, remove)
 
