@@ -10,7 +10,8 @@ the refusal figures. Everything is deterministic given the seed.
 Run as a script (``python benchmarks/realistic.py [--model CKPT] [--n N]``) to print:
 single-digit accuracy, exact-string and digit-level accuracy on 1-10 digit numbers, the plain
 MNIST round trip against the model's own test accuracy, tight crops (digits filling a 16-64 px
-square, USPS-style, and numbers cut to their ink), refusal rates, and images per second.
+square, USPS-style, and numbers cut to their ink), 1s and 7s written the continental way (a flag
+on the 1, a bar across the 7), refusal rates, and images per second.
 """
 
 from __future__ import annotations
@@ -443,6 +444,36 @@ def tight_numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0)
     return out
 
 
+def continental_digits(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """MNIST test 1s and 7s written the continental way, as realistic single digits: every 1 given a
+    flag (a stroke from the top of the stem down to the left), every 7 a bar across its stem. Drawn
+    with Pillow at 28×28 before composing, with other bounds than ``digitocr.data.continental_forms``
+    (flag 30-55° and 5-8 px, bar 8-12 px) so the set does not mirror training."""
+    pool = np.nonzero((labels == 1) | (labels == 7))[0]
+    order = np.random.default_rng([seed, 7]).permutation(pool)[:n]
+    out = []
+    for k, i in enumerate(order):
+        rng = _rng(seed, 7, k)
+        digit = images[i]
+        rows = np.nonzero(digit.max(1) > 100)[0]
+        img = Image.fromarray(digit.copy())
+        draw = ImageDraw.Draw(img)
+        width = int(rng.integers(2, 4))
+        if labels[i] == 1:
+            y = int(rows[0]) + 1
+            x = float(np.nonzero(digit[y] > 100)[0].mean())
+            angle, length = math.radians(rng.uniform(30, 55)), rng.uniform(5, 8)
+            draw.line([(x, y), (x - length * math.cos(angle), y + length * math.sin(angle))], fill=255, width=width)
+        else:
+            y = int(round(rows[0] + rng.uniform(0.45, 0.6) * (rows[-1] - rows[0])))
+            cols = np.nonzero(digit[y] > 100)[0]
+            x = float(cols.mean()) if cols.size else 14.0
+            half = rng.uniform(4, 6)
+            draw.line([(x - half, y), (x + half, y)], fill=255, width=width)
+        out.append(_single(np.asarray(img), int(labels[i]), rng))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Measurement
 # ---------------------------------------------------------------------------------------------
@@ -501,6 +532,12 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     results["tight_number_exact"] = float(
         np.mean([recognizer.read(picture).text == text for picture, text in tight_numbers(images, labels, n, seed)])
     )
+    written = continental_digits(images, labels, n, seed)
+    preds = recognizer.predict([s.data for s in written])
+    for digit in (1, 7):
+        results[f"continental_{digit}_accuracy"] = float(
+            np.mean([str(p.digit) == s.label for p, s in zip(preds, written, strict=True) if s.label == str(digit)])
+        )
     probs, _ = recognizer.classify(images[:n] / 255.0)
     results["model_test_accuracy_same_digits"] = float(np.mean(probs.argmax(1) == labels[:n]))
 

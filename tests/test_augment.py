@@ -7,7 +7,18 @@ import torch
 import torch.nn.functional as F
 
 from digitocr.checkpoint import pretrained_path
-from digitocr.data import AUGMENTS, MNIST_MEAN, MNIST_STD, load_mnist, make_augment
+from digitocr.config import TrainConfig
+from digitocr.data import (
+    AUGMENTS,
+    MNIST_MEAN,
+    MNIST_STD,
+    TensorBatches,
+    continental_forms,
+    load_mnist,
+    make_augment,
+    make_restyle,
+)
+from digitocr.errors import DigitOCRError
 
 N_IMAGES = 500
 
@@ -46,6 +57,55 @@ def test_transformed_digit_stays_close_to_the_original(fixed_digits, name):
 
 def test_zero_strength_is_identity():
     assert make_augment("affine-elastic", 0.0) is None
+    assert make_restyle(0.0) is None
+
+
+def _rows(ink: torch.Tensor, level: float = 0.5) -> torch.Tensor:
+    """Mean row of the ink of each image (N, 28, 28) above ``level``."""
+    on = (ink > level).float()
+    return (on.sum(2) * torch.arange(28.0)).sum(1) / on.sum((1, 2)).clamp(min=1)
+
+
+def test_continental_forms_add_a_flag_to_ones_and_a_bar_to_sevens_only(fixed_digits):
+    x, labels = fixed_digits
+    out = continental_forms(x, labels, torch.Generator().manual_seed(0), share=1.0)
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    assert torch.all(out >= x)  # strokes are added, nothing is erased
+    changed = (out - x).flatten(1).amax(1) > 0.3  # a bar across a thick stem adds little beside it
+    ones, sevens = labels == 1, labels == 7
+    assert not changed[~(ones | sevens)].any()
+    assert changed[ones].float().mean() > 0.95 and changed[sevens].float().mean() > 0.9
+    added = (out - x)[:, 0]
+    inked = (x[:, 0] > 0.5).any(2).float()  # (N, 28) rows holding ink
+    top = inked.argmax(1).float()
+    height = 27 - inked.flip(1).argmax(1).float() - top
+    where = (_rows(added, 0.3) - top) / height  # 0 at the digit's top row, 1 at its bottom row
+    # A 1's flag hangs from the top of its stem; a 7's bar crosses the middle of its stem.
+    assert (where[ones & changed] < 0.35).float().mean() > 0.95
+    assert ((where > 0.3) & (where < 0.75))[sevens & changed].float().mean() > 0.95
+    # share: about that part of the 1s and 7s, and the same ones for the same generator
+    some = continental_forms(x, labels, torch.Generator().manual_seed(1), share=0.25)
+    again = continental_forms(x, labels, torch.Generator().manual_seed(1), share=0.25)
+    torch.testing.assert_close(some, again)
+    part = ((some - x).flatten(1).amax(1) > 0.3)[ones | sevens].float().mean()
+    assert 0.1 < part < 0.4
+
+
+def test_batches_restyle_by_label_before_augmenting(mnist_root):
+    images, labels = load_mnist(mnist_root, train=False)
+    images, labels = images[:256], labels[:256]
+    plain = TensorBatches(images, labels, 256, shuffle=False)
+    styled = TensorBatches(images, labels, 256, shuffle=False, restyle=make_restyle(1.0))
+    (a, y), (b, y2) = next(iter(plain)), next(iter(styled))
+    assert torch.equal(y, y2)
+    changed = (b - a).flatten(1).abs().amax(1) > 0.1
+    assert changed[(y == 1) | (y == 7)].float().mean() > 0.9 and not changed[(y != 1) & (y != 7)].any()
+
+
+def test_config_checks_the_continental_share():
+    assert TrainConfig(continental=0.25).continental == 0.25
+    with pytest.raises(DigitOCRError, match="continental"):
+        TrainConfig(continental=1.5)
 
 
 @pytest.mark.skipif(not pretrained_path().is_file(), reason="the pretrained model is not built yet")

@@ -174,6 +174,8 @@ def normalize(images: torch.Tensor) -> torch.Tensor:
 
 
 Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+# A change that depends on the label: (images (B, 1, 28, 28) in [0, 1], labels (B,), generator) → images.
+Restyle = Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
 
 
 def batch_seed(seed: int, epoch: int, batch: int = -1) -> int:
@@ -202,6 +204,7 @@ class TensorBatches:
         device: torch.device | str = "cpu",
         drop_last: bool = False,
         augment: Augment | None = None,
+        restyle: Restyle | None = None,
         rank: int = 0,
         world_size: int = 1,
     ) -> None:
@@ -215,6 +218,7 @@ class TensorBatches:
         self.seed = seed
         self.drop_last = drop_last
         self.augment = augment
+        self.restyle = restyle
         self.rank = rank
         self.world_size = world_size
         self.epoch = 0
@@ -249,10 +253,14 @@ class TensorBatches:
         for b in range(start_batch, len(self)):
             idx = order[b * self.batch_size : (b + 1) * self.batch_size]
             x = self.images[idx].unsqueeze(1).float().div_(255.0)  # (B, 1, 28, 28) in [0, 1]
-            if self.augment is not None:
+            y = self.labels[idx]
+            if self.augment is not None or self.restyle is not None:
                 generator = torch.Generator(device=self.device).manual_seed(batch_seed(self.seed, self.epoch, b))
-                x = self.augment(x, generator)
-            yield x.sub_(MNIST_MEAN).div_(MNIST_STD), self.labels[idx]
+                if self.restyle is not None:  # before the augmentation, so the new strokes slant with the rest
+                    x = self.restyle(x, y, generator)
+                if self.augment is not None:
+                    x = self.augment(x, generator)
+            yield x.sub_(MNIST_MEAN).div_(MNIST_STD), y
 
 
 def classic_transform(flatten: bool = True):
@@ -456,6 +464,76 @@ def augment_handwriting(x: torch.Tensor, generator: torch.Generator, strength: f
     x = x + noisy.to(x.dtype) * rand(0.0, 0.08) * noise * (noise > 0.7).to(x.dtype)
     specks = (torch.rand(x.shape, generator=generator, device=dev) < 0.004) & (rand() < 0.2 * strength)
     return torch.maximum(x, specks.to(x.dtype)).clamp(0, 1)
+
+
+def _segments(
+    x0: torch.Tensor, y0: torch.Tensor, x1: torch.Tensor, y1: torch.Tensor, width: torch.Tensor, h: int, w: int
+) -> torch.Tensor:
+    """Anti-aliased line segments, one per image: (B,) end points and pen widths in pixels → (B, 1, h, w)."""
+    dev = x0.device
+    rows = torch.arange(h, device=dev, dtype=x0.dtype).view(1, h, 1)
+    cols = torch.arange(w, device=dev, dtype=x0.dtype).view(1, 1, w)
+    x0, y0, x1, y1, width = (t.view(-1, 1, 1) for t in (x0, y0, x1, y1, width))
+    dx, dy = x1 - x0, y1 - y0
+    t = (((cols - x0) * dx + (rows - y0) * dy) / (dx * dx + dy * dy).clamp(min=1e-6)).clamp(0, 1)
+    distance = torch.hypot(cols - (x0 + t * dx), rows - (y0 + t * dy))  # (B, h, w) to the nearest point
+    return (width / 2 + 0.5 - distance).clamp(0, 1).unsqueeze(1)
+
+
+def continental_forms(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator, share: float) -> torch.Tensor:
+    """Redraw part of the 1s and 7s the way they are written in much of Europe and Latin America.
+
+    MNIST's writers were American: its 1s are one stroke and few of its 7s are crossed, so a 1 with
+    a flag (a short stroke leading into the top of the stem) reads as a 7. For ``share`` of the 1s,
+    a flag from the top of the stem down to the left (20-60° below the horizontal, 20-45% of the
+    digit's height); for ``share`` of the 7s, a short bar across the middle of the stem. Pen width
+    1.5-2.5 px, like MNIST's strokes. Images (B, 1, H, W) in [0, 1], ink white; labels (B,).
+    """
+    b, _, h, w = x.shape
+    dev, dtype = x.device, x.dtype
+
+    def rand(lo: float = 0.0, hi: float = 1.0) -> torch.Tensor:
+        return lo + (hi - lo) * torch.rand(b, generator=generator, device=dev, dtype=dtype)
+
+    ink = x[:, 0] > 0.5  # (B, H, W)
+    rows_with_ink = ink.any(2)  # (B, H)
+    top = rows_with_ink.to(dtype).argmax(1)  # first row with ink
+    bottom = (h - 1) - rows_with_ink.flip(1).to(dtype).argmax(1)
+    height = (bottom - top).to(dtype)
+    cols = torch.arange(w, device=dev, dtype=dtype)
+
+    def centre_at(row: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The middle of the ink on each image's given row, and whether there is ink there."""
+        line = ink[torch.arange(b, device=dev), row.long().clamp(0, h - 1)].to(dtype)  # (B, W)
+        return (line * cols).sum(1) / line.sum(1).clamp(min=1), line.sum(1) > 0
+
+    pick = rand() < share
+    width = rand(1.5, 2.5)
+    # A 1's flag: from the top of the stem, down and to the left.
+    start_x, found = centre_at(top)
+    angle = torch.deg2rad(rand(20, 60))
+    length = rand(0.2, 0.45) * height
+    flag = _segments(
+        start_x, top.to(dtype), start_x - length * torch.cos(angle), top + length * torch.sin(angle), width, h, w
+    )
+    ones = (pick & (y == 1) & found & (height >= 8)).view(b, 1, 1, 1)
+    # A 7's bar: across the stem, a little below the middle, level or slightly tilted.
+    row = top + rand(0.45, 0.6) * height
+    mid_x, found = centre_at(row)
+    half = rand(0.15, 0.25) * height
+    tilt = rand(-0.15, 0.15) * half
+    bar = _segments(mid_x - half, row + tilt, mid_x + half, row - tilt, width, h, w)
+    sevens = (pick & (y == 7) & found & (height >= 8)).view(b, 1, 1, 1)
+    strength = rand(0.8, 1.0).view(b, 1, 1, 1)
+    x = torch.where(ones, torch.maximum(x, flag * strength), x)
+    return torch.where(sevens, torch.maximum(x, bar * strength), x)
+
+
+def make_restyle(continental: float = 0.0) -> Restyle | None:
+    """The label-aware changes a config asks for (None when none): :func:`continental_forms`."""
+    if continental <= 0:
+        return None
+    return lambda x, y, generator: continental_forms(x, y, generator, continental)
 
 
 AUGMENTS: dict[str, Callable[..., torch.Tensor] | None] = {

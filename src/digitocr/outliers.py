@@ -6,8 +6,9 @@ Owns: :func:`synthetic_outliers`, images that are *not* digits in the MNIST conv
 :func:`digitocr.preprocess.ink_to_mnist` that ``predict`` uses), for training a model to give them
 a flat prediction. Kinds: handwritten-looking letters from a jittered stroke font, printed letters
 and symbols (Pillow's built-in font, Greek/Cyrillic/symbols from any TrueType font found on the
-machine), scribbles, spirals and knots, doodled shapes (crossed boxes, stars, grids, zigzags),
-blobs, speckle, and two letters side by side.
+machine), currency signs ($ € £ ¥, written and printed: they stand before amounts on cheques and
+bills), scribbles, spirals and knots, doodled shapes (crossed boxes, stars, grids, zigzags), blobs,
+speckle, and two letters side by side.
 
 Anything that *is* or closely resembles a digit is left out: a single straight stroke (1, 7's bar,
 a dash), a single loop (0), O/o/D/Q, I/l/i/j/L/T, Z/z, S/s, B/b/G/g/q, y, and Cyrillic З/б/Ч.
@@ -35,7 +36,7 @@ FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".f
 # Printed with Pillow's built-in font (Aileron, not DejaVu, which the benchmark uses).
 LATIN = "ACEFHKMNPRUVWXYacefhkmnprtuvwx"
 # Printed with TrueType fonts when present: letters and symbols far from any digit.
-SYMBOLS = "ΔΛΞΠΣΦΨΩαηλμπφχψωЖИЙЛФЦШЩЫЮЯжийлмфцшщыюя#%&@*+×÷±¶†‡※✓✗★☆♠♣♥♦☺♫∞≈≠∑∏√∇"
+SYMBOLS = "$€£¥ΔΛΞΠΣΦΨΩαηλμπφχψωЖИЙЛФЦШЩЫЮЯжийлмфцшщыюя#%&@*+×÷±¶†‡※✓✗★☆♠♣♥♦☺♫∞≈≠∑∏√∇"
 
 Polyline = list[tuple[float, float]]
 
@@ -90,6 +91,9 @@ STROKES: dict[str, list[Polyline]] = {
         [(0.9, 1), *_arc(0.4, 0.25, 0.2, 0.22, 60, -240, 10), *_arc(0.4, 0.72, 0.3, 0.27, -60, -300, 10), (0.9, 0.5)]
     ],
     "@": [[*_arc(0.52, 0.55, 0.18, 0.18, 0, 360, 12), *_arc(0.5, 0.5, 0.45, 0.45, 0, -320, 16)]],
+    # Currency signs written before an amount on a cheque or a bill (read as 5 or 6 otherwise).
+    "$": [[*_arc(0.5, 0.3, 0.3, 0.2, -20, -270, 10), *_arc(0.5, 0.7, 0.3, 0.2, -90, 160, 10)], [(0.5, 0), (0.5, 1)]],
+    "€": [_arc(0.62, 0.5, 0.38, 0.5, -50, -310, 16), [(0.0, 0.4), (0.65, 0.4)], [(0.0, 0.6), (0.6, 0.6)]],
 }
 
 

@@ -27,7 +27,7 @@ from torch import nn
 
 from digitocr.checkpoint import atomic_write_text, load_checkpoint, make_checkpoint, save_checkpoint
 from digitocr.config import TrainConfig
-from digitocr.data import MNISTSplits, TensorBatches, load_splits, make_augment
+from digitocr.data import MNISTSplits, TensorBatches, load_splits, make_augment, make_restyle
 from digitocr.errors import CheckpointError, DigitOCRError
 from digitocr.evaluate import Metrics, evaluate
 from digitocr.models import build_model
@@ -304,6 +304,7 @@ def fit(
         device=device,
         drop_last=len(train_labels) > per_rank_batch * dist_info.world_size,
         augment=make_augment(config.augment, config.augment_strength),
+        restyle=make_restyle(config.continental),
         rank=dist_info.rank,
         world_size=dist_info.world_size,
     )
