@@ -465,7 +465,7 @@ def continental_digits(images: np.ndarray, labels: np.ndarray, n: int, seed: int
             angle, length = math.radians(rng.uniform(30, 55)), rng.uniform(5, 8)
             draw.line([(x, y), (x - length * math.cos(angle), y + length * math.sin(angle))], fill=255, width=width)
         else:
-            y = int(round(rows[0] + rng.uniform(0.45, 0.6) * (rows[-1] - rows[0])))
+            y = int(rows[0] + rng.uniform(0.45, 0.6) * (rows[-1] - rows[0]) + 0.5)
             cols = np.nonzero(digit[y] > 100)[0]
             x = float(cols.mean()) if cols.size else 14.0
             half = rng.uniform(4, 6)
