@@ -1,14 +1,15 @@
 """Train the pretrained model shipped in the package (``src/digitocr/pretrained/digitocr-cnn.pt``).
 
 Reproducible from its seed: the ``handwriting`` preset (``cnn`` with handwriting-style batch
-augmentation, outlier exposure to synthetic non-digits, label smoothing, EMA), the epoch kept is the best on the validation split (never the test set), then a
+augmentation, continental 1s and 7s, outlier exposure to synthetic non-digits, label smoothing, EMA),
+the epoch kept is the best on the validation split (never the test set), then a
 softmax temperature (Guo et al., 2017, "On Calibration of Modern Neural Networks") and the
 out-of-distribution statistics are fitted on the validation split by ``digitocr.predict.calibrate``
 and stored as ``extra["temperature"]`` and ``extra["calibration"]``; ``digitocr.predict`` uses them.
 
     python scripts/train_release.py --data-dir ../shared/mnist --threads 2
 
-(8 epochs, about 10 minutes on 2 free CPU cores; on a machine shared with other jobs,
+(24 epochs, about 25 minutes on one free CPU core; on a machine shared with other jobs,
 ``OMP_WAIT_POLICY=PASSIVE`` and ``--threads 1`` keep OpenMP threads from spinning against them.)
 """
 
