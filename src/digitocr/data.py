@@ -189,7 +189,8 @@ class TensorBatches:
 
     The whole split lives in memory as uint8 (47 MB for MNIST, a quarter of float32). Each epoch
     draws a seeded permutation, optionally keeps this process's shard (DDP), and for every batch
-    gathers the images, scales them to [0, 1], applies ``augment`` to the whole batch on the device,
+    gathers the images, scales them to [0, 1], applies ``restyle`` (changes that depend on the
+    label, e.g. :func:`continental_forms`) and then ``augment`` to the whole batch on the device,
     and normalizes. Yields ``(x float32 (B, 1, 28, 28), y int64 (B,))``. No per-sample Python work.
     """
 
