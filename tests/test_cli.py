@@ -80,3 +80,12 @@ def test_unknown_model_is_refused(tmp_path, runner, mnist_root):
 def test_models_lists_the_original_mlp(runner):
     result = runner.invoke(app, ["models"])
     assert result.exit_code == 0 and "mlp" in result.stdout and "784" in result.stdout
+
+
+def test_config_line_shows_what_aims_a_preset_at_handwriting():
+    from digitocr.cli import _config_line
+    from digitocr.config import config_from_preset
+
+    line = _config_line(config_from_preset("handwriting"))
+    assert "augment=handwriting" in line and "outlier_batch=32" in line and "continental=0.25" in line
+    assert "continental" not in _config_line(config_from_preset("fast"))

@@ -200,6 +200,8 @@ def train(
 
 def _config_line(config) -> str:
     fields = ("epochs", "batch_size", "lr", "optimizer", "schedule", "label_smoothing", "augment", "ema", "seed")
+    # What aims a preset at real handwriting, shown when it is on.
+    fields += tuple(k for k in ("outlier_batch", "outlier_pairs", "continental") if getattr(config, k))
     return "config: " + ", ".join(f"{k}={getattr(config, k)}" for k in fields) + f", model_kwargs={config.model_kwargs}"
 
 
