@@ -38,6 +38,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--run-dir", default="runs/release")
     parser.add_argument("--out", type=Path, default=PRETRAINED)
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted run in --run-dir")
     parser.add_argument(
         "--from-checkpoint", type=Path, default=None, help="skip training: calibrate and package this model.pt"
     )
@@ -72,7 +73,7 @@ def main(args: argparse.Namespace) -> dict:
             config = TrainConfig.from_file(args.config, base=config)
         splits = load_splits(config.data_dir, config.val_size, config.split_seed)
         started = time.time()
-        checkpoint_path = fit_and_test(config, splits=splits).checkpoint_path
+        checkpoint_path = fit_and_test(config, splits=splits, resume=args.resume).checkpoint_path
         wall = round(time.time() - started, 1)
     else:  # package (and calibrate) a run trained earlier by this script
         checkpoint_path, wall = args.from_checkpoint, None
