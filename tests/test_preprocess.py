@@ -329,3 +329,15 @@ def test_shadow_band_along_the_frame_is_not_a_digit(digits):
     cols = np.nonzero((tight < 128).any(axis=0))[0]
     crop = tight[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     assert not preprocess(crop).blank
+
+
+def test_shadow_round_a_corner_of_the_frame_is_not_a_digit(digits):
+    """A shadow edge bent round a corner (down the left side, along the bottom) reaches far into the
+    picture both ways, yet every pixel of it lies near the two sides it touches."""
+    page = np.full((160, 140), 230, np.uint8)
+    page[40:, :12] = page[-10:, :60] = 90  # down the left side from below the top, along the bottom
+    assert preprocess(page).blank
+    d = digits[0][1]
+    with_digit = paper_digit(d, 140).copy()
+    with_digit[40:, :10] = with_digit[-8:, :60] = 90
+    assert similarity(to_mnist(with_digit), d / 255.0) > 0.85

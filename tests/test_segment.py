@@ -218,6 +218,25 @@ def test_ones_at_the_ends_of_a_number_cut_tightly_are_digits(digits):
         assert crops[0].box[0] == 0 and crops[-1].box[2] == picture.shape[1]
 
 
+def test_a_page_edge_round_the_corner_is_no_digit(digits):
+    """A photo of a number whose page ends at the right and the bottom of the frame: the edge runs
+    the full height and bends along the bottom. It touches top and bottom, so the straight-edge rule
+    kept it, and the digits nearest it were read with it ('561437135' read as '56143741')."""
+    from digitocr.predict import Recognizer
+
+    images, labels = digits
+    order = (1, 3, 4, 5)
+    page, boxes = compose([ink(images[i], 50) for i in order], [25, 15, 30])
+    edge = page.copy()
+    edge[:, -6:] = 60  # the page ends a few pixels inside the right border...
+    edge[-4:, boxes[2][0] :] = 60  # ...and its shadow runs along the bottom from under the third digit
+    for picture in (page, edge):
+        crops = split_digits(picture, score=Recognizer()._confidences)
+        assert len(crops) == 4
+        for crop, box in zip(crops, boxes, strict=True):
+            assert iou(crop.box, box) > 0.7
+
+
 def test_a_piece_much_fainter_than_the_writing_is_no_digit():
     """The digits of a number share one pen; a shadow's edge or a faint printed border does not.
     (On whole pictures the thresholds keep such pieces only beside other faint ink, as in the

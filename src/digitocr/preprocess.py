@@ -830,14 +830,17 @@ class Preprocessed:
     pieces: int
 
 
-def _drop_frame_edges(mask: np.ndarray) -> np.ndarray:
-    """Drop pieces lying along one side of the frame: the edge of a shadow, of the page or of a
-    neighbouring cell, photographed at the border.
+def _drop_frame_edges(mask: np.ndarray, depth_unit: float | None = None) -> np.ndarray:
+    """Drop pieces lying along the frame: the edge of a shadow, of the page or of a neighbouring
+    cell, photographed at the border, straight along one side or bent round a corner.
 
-    A piece is such an edge when it covers at least :data:`EDGE_RUN` of one side of the frame, reaches
-    at most :data:`EDGE_DEPTH` into the picture and not to the opposite side: a digit cropped tightly
-    touches opposite sides (its box is the frame), a digit with a margin touches none, and a cell box
-    with a digit in it reaches across.
+    A piece is such an edge when it covers at least :data:`EDGE_RUN` of a side of the frame and every
+    pixel of it lies within :data:`EDGE_DEPTH` of the sides it touches without touching the opposite
+    one: a digit cropped tightly touches opposite sides (its box is the frame), a digit with a margin
+    touches none, and a cell box with a digit in it reaches across. Depth is a share of the picture's
+    side, or of ``depth_unit`` pixels when given: on a long line of digits, where a quarter of the
+    width would hold whole digits, an edge can run the full height and bend along the bottom, so
+    every side a piece touches counts (the caller gives back 1s cropped tightly at the ends).
     """
     height, width = mask.shape
     labels, count = ndi.label(mask, structure=np.ones((3, 3)))
@@ -845,14 +848,18 @@ def _drop_frame_edges(mask: np.ndarray) -> np.ndarray:
         return mask
     drop = np.zeros(count + 1, dtype=bool)
     sides = (labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1])  # top, bottom, left, right
+    units = (height, height, width, width) if depth_unit is None else (depth_unit,) * 4
     for index, sl in enumerate(ndi.find_objects(labels), start=1):
         touches = [bool((side == index).any()) for side in sides]
-        # how far the piece reaches into the picture from a top/bottom side, and from a left/right one
-        depth = ((sl[0].stop - sl[0].start) / height, (sl[1].stop - sl[1].start) / width)
-        for k, side in enumerate(sides):
-            along = (side == index).mean() >= EDGE_RUN
-            if along and not touches[k ^ 1] and depth[k // 2] <= EDGE_DEPTH:
-                drop[index] = True
+        open_sides = [k for k in range(4) if touches[k] and (depth_unit is not None or not touches[k ^ 1])]
+        if not any((sides[k] == index).mean() >= EDGE_RUN for k in open_sides):
+            continue
+        ys, xs = np.nonzero(labels[sl] == index)
+        ys, xs = ys + sl[0].start, xs + sl[1].start
+        # how far each pixel lies from the nearest of those sides, counting the pixel itself
+        reach = (ys + 1, height - ys, xs + 1, width - xs)
+        depth = np.min([reach[k] / units[k] for k in open_sides], axis=0)
+        drop[index] = depth.max() <= EDGE_DEPTH
     return mask & ~drop[labels]
 
 

@@ -22,6 +22,7 @@ from scipy import ndimage as ndi
 
 from digitocr.preprocess import (
     InkMap,
+    _drop_frame_edges,
     _drop_frame_fragments,
     _drop_specks,
     _line_policy,
@@ -618,7 +619,7 @@ def split_digits(image: Any, score: Score | None = None) -> list[DigitCrop]:
     height = ink.mask.shape[0]
     # A box drawn around a short number is too short to be found as lines: erase closed boxes too.
     mask = _remove_boxes(_remove_number_lines(ink.mask))
-    mask = _keep_edge_ones(mask, _drop_frame_fragments(mask))
+    mask = _keep_edge_ones(mask, _drop_frame_fragments(_drop_frame_edges(mask, depth_unit=height)))
     mask = _drop_specks(mask, speck_size(mask.shape))
     groups = _components(mask)
     if not groups:
