@@ -224,9 +224,8 @@ def test_a_page_edge_round_the_corner_is_no_digit(digits):
     kept it, and the digits nearest it were read with it ('561437135' read as '56143741')."""
     from digitocr.predict import Recognizer
 
-    images, labels = digits
-    order = (1, 3, 4, 5)
-    page, boxes = compose([ink(images[i], 50) for i in order], [25, 15, 30])
+    images, _ = digits
+    page, boxes = compose([ink(images[i], 50) for i in (1, 3, 4, 5)], [25, 15, 30])
     edge = page.copy()
     edge[:, -6:] = 60  # the page ends a few pixels inside the right border...
     edge[-4:, boxes[2][0] :] = 60  # ...and its shadow runs along the bottom from under the third digit
