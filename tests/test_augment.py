@@ -66,6 +66,17 @@ def _rows(ink: torch.Tensor, level: float = 0.5) -> torch.Tensor:
     return (on.sum(2) * torch.arange(28.0)).sum(1) / on.sum((1, 2)).clamp(min=1)
 
 
+def test_handwriting_writes_some_digits_with_a_marker(fixed_digits):
+    """A marker's stroke is twice MNIST's or more: about one digit in twenty comes out with over twice
+    its ink (without the marker step, one in 250: the pen-width blend alone stays under that)."""
+    from digitocr.data import augment_handwriting
+
+    x, _ = fixed_digits
+    out = augment_handwriting(x, torch.Generator().manual_seed(1))
+    growth = (out > 0.5).flatten(1).sum(1).float() / (x > 0.5).flatten(1).sum(1).float()
+    assert 0.03 <= (growth > 2.0).float().mean() <= 0.2
+
+
 def test_continental_forms_add_a_flag_to_ones_and_a_bar_to_sevens_only(fixed_digits):
     x, labels = fixed_digits
     out = continental_forms(x, labels, torch.Generator().manual_seed(0), share=1.0)
