@@ -331,6 +331,18 @@ def test_shadow_band_along_the_frame_is_not_a_digit(digits):
     assert not preprocess(crop).blank
 
 
+def test_page_edge_a_pixel_inside_the_frame_is_not_a_digit(digits):
+    """The page photographed in perspective: its dark edge runs a pixel inside the frame and breaks
+    in two at the threshold. Neither half touches the frame, and each was read as a confident 1."""
+    page = np.full((180, 184), 225, np.uint8)
+    page[:70, 1:4] = page[73:150, 1:4] = 70
+    assert preprocess(page).blank
+    d = digits[0][1]
+    with_digit = paper_digit(d, 184).copy()
+    with_digit[:70, 1:4] = with_digit[73:150, 1:4] = 70
+    assert similarity(to_mnist(with_digit), d / 255.0) > 0.85
+
+
 def test_shadow_round_a_corner_of_the_frame_is_not_a_digit(digits):
     """A shadow edge bent round a corner (down the left side, along the bottom) reaches far into the
     picture both ways, yet every pixel of it lies near the two sides it touches."""

@@ -59,6 +59,7 @@ DARK_BOARD = 0.3
 # edge of a shadow, the page or a neighbouring cell.
 EDGE_RUN = 0.5
 EDGE_DEPTH = 0.25  # ... and reaching at most this far into the picture (a box with a digit reaches across)
+EDGE_MARGIN = 0.01  # ... touching a side within this share of the picture (at least a pixel)
 # A closed box: ink along all four sides of a piece's bounding box, within this share of its size
 # of each side, over at least this share of each side's length.
 BOX_BAND = 0.08
@@ -696,15 +697,17 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
 
 
 def _drop_frame_fragments(mask: np.ndarray) -> np.ndarray:
-    """Drop thin pieces of neighbouring cells' borders that touch the frame and run along it."""
+    """Drop thin pieces of neighbouring cells' borders that touch the frame (within
+    :data:`EDGE_MARGIN`) and run along it."""
     height, width = mask.shape
+    margin = max(1, round(EDGE_MARGIN * min(height, width)))
     labels, count = ndi.label(mask, structure=np.ones((3, 3)))
     drop = np.zeros(count + 1, dtype=bool)
     for index, sl in enumerate(ndi.find_objects(labels), start=1):
         y0, y1, x0, x1 = sl[0].start, sl[0].stop, sl[1].start, sl[1].stop
         h, w = y1 - y0, x1 - x0
-        touches_side = x0 == 0 or x1 == width
-        touches_top = y0 == 0 or y1 == height
+        touches_side = x0 < margin or x1 > width - margin
+        touches_top = y0 < margin or y1 > height - margin
         vertical_sliver = touches_side and w <= 0.08 * width and h >= 2.5 * w
         horizontal_sliver = touches_top and h <= 0.08 * height and w >= 2.5 * h
         drop[index] = vertical_sliver or horizontal_sliver
@@ -847,17 +850,26 @@ def _drop_frame_edges(mask: np.ndarray, depth_unit: float | None = None) -> np.n
     if count == 0:
         return mask
     drop = np.zeros(count + 1, dtype=bool)
-    sides = (labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1])  # top, bottom, left, right
+    # A side is touched within a margin: the edge of a page photographed in perspective runs a pixel
+    # or two inside the frame.
+    margin = max(1, round(EDGE_MARGIN * min(height, width)))
     units = (height, height, width, width) if depth_unit is None else (depth_unit,) * 4
     for index, sl in enumerate(ndi.find_objects(labels), start=1):
-        touches = [bool((side == index).any()) for side in sides]
-        open_sides = [k for k in range(4) if touches[k] and (depth_unit is not None or not touches[k ^ 1])]
-        if not any((sides[k] == index).mean() >= EDGE_RUN for k in open_sides):
+        near = (sl[0].start < margin, sl[0].stop > height - margin, sl[1].start < margin, sl[1].stop > width - margin)
+        if not any(near):
             continue
         ys, xs = np.nonzero(labels[sl] == index)
         ys, xs = ys + sl[0].start, xs + sl[1].start
-        # how far each pixel lies from the nearest of those sides, counting the pixel itself
+        # how far each pixel lies from each side (top, bottom, left, right), counting the pixel itself
         reach = (ys + 1, height - ys, xs + 1, width - xs)
+        along = [
+            np.unique((xs, xs, ys, ys)[k][reach[k] <= margin]).size / (width, width, height, height)[k]
+            for k in range(4)
+        ]
+        touches = [a > 0 for a in along]
+        open_sides = [k for k in range(4) if touches[k] and (depth_unit is not None or not touches[k ^ 1])]
+        if not any(along[k] >= EDGE_RUN for k in open_sides):
+            continue
         depth = np.min([reach[k] / units[k] for k in open_sides], axis=0)
         drop[index] = depth.max() <= EDGE_DEPTH
     return mask & ~drop[labels]
