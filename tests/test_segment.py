@@ -227,7 +227,7 @@ def test_a_page_edge_round_the_corner_is_no_digit(digits):
     images, _ = digits
     page, boxes = compose([ink(images[i], 50) for i in (1, 3, 4, 5)], [25, 15, 30])
     edge = page.copy()
-    edge[:, -6:] = 60  # the page ends a few pixels inside the right border...
+    edge[:, -6:] = 60  # the page ends at the right border...
     edge[-4:, boxes[2][0] :] = 60  # ...and its shadow runs along the bottom from under the third digit
     for picture in (page, edge):
         crops = split_digits(picture, score=Recognizer()._confidences)

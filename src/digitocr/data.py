@@ -408,7 +408,8 @@ def augment_handwriting(x: torch.Tensor, generator: torch.Generator, strength: f
     marker's 3×3 dilation for 15%), slant (shear up to ±17°), aspect (0.8-1.25), scale (±10%),
     rotation (±8°) and shift (±2 px) in one ``grid_sample``; then, each for part of the batch: blur or
     a sharper edge (pen vs. MNIST's anti-aliasing), faint background noise and specks, and a piece of
-    a box border or ruled line at the frame. All bounds scale with ``strength``; about a quarter of the images keep their shape.
+    a box border or ruled line at the frame. All bounds scale with ``strength``; about a quarter of
+    the images keep their shape.
     """
     import torch.nn.functional as F
 

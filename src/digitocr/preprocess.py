@@ -838,12 +838,13 @@ def _drop_frame_edges(mask: np.ndarray, depth_unit: float | None = None) -> np.n
     cell, photographed at the border, straight along one side or bent round a corner.
 
     A piece is such an edge when it covers at least :data:`EDGE_RUN` of a side of the frame and every
-    pixel of it lies within :data:`EDGE_DEPTH` of the sides it touches without touching the opposite
-    one: a digit cropped tightly touches opposite sides (its box is the frame), a digit with a margin
-    touches none, and a cell box with a digit in it reaches across. Depth is a share of the picture's
-    side, or of ``depth_unit`` pixels when given: on a long line of digits, where a quarter of the
-    width would hold whole digits, an edge can run the full height and bend along the bottom, so
-    every side a piece touches counts (the caller gives back 1s cropped tightly at the ends).
+    pixel of it lies within :data:`EDGE_DEPTH` of the sides it touches (within :data:`EDGE_MARGIN`)
+    without touching the opposite one: a digit cropped tightly touches opposite sides (its box is the
+    frame), a digit with a margin touches none, and a cell box with a digit in it reaches across.
+    Depth is a share of the picture's side, or of ``depth_unit`` pixels when given: on a long line of
+    digits, where a quarter of the width would hold whole digits, an edge can run the full height
+    and bend along the bottom, so every side a piece touches counts (the caller gives back 1s cropped
+    tightly at the ends).
     """
     height, width = mask.shape
     labels, count = ndi.label(mask, structure=np.ones((3, 3)))
