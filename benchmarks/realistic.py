@@ -37,6 +37,8 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 # be wrong).
 LETTERS = "ACEFHKLMNPRUVWXYacefhkmnprtuvwx"
 INK_COLOURS = [(20, 20, 25), (25, 35, 110), (60, 60, 65), (15, 30, 60), (90, 90, 95)]
+# Pen bands for the figures by pen width (the generator draws the change from [-1, 2.5]).
+PEN_THIN, PEN_THICK = -0.5, 1.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Sample:
     label: str
     kind: str
     boxes: tuple[tuple[int, int, int, int], ...] = ()
+    pen: float = 0.0  # the pen-width change the digits got (in 28-px units; negative: thinner)
 
 
 def load_test_digits(root: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -183,7 +186,8 @@ def _encode(img: Image.Image, rng: np.random.Generator) -> bytes:
 def _single(digit: np.ndarray, label: int, rng: np.random.Generator) -> Sample:
     """One digit photographed or scanned: in a form cell, on ruled paper, or on a plain page."""
     height = int(rng.integers(18, 160))
-    alpha_digit = _digit_alpha(digit, height, rng, stroke=rng.uniform(-1.0, 2.5))
+    pen = rng.uniform(-1.0, 2.5)
+    alpha_digit = _digit_alpha(digit, height, rng, stroke=pen)
     dh, dw = alpha_digit.shape
     margin_x = int(dh * rng.uniform(0.15, 0.9))
     margin_y = int(dh * rng.uniform(0.15, 0.7))
@@ -214,7 +218,7 @@ def _single(digit: np.ndarray, label: int, rng: np.random.Generator) -> Sample:
     line_colour = np.clip(np.array([0.55, 0.6, 0.8]) * rng.uniform(0.3, 1.0), 0, 1)
     _apply_ink(page, lines, line_colour, rng.uniform(0.5, 1.0))
     _apply_ink(page, alpha, colour, rng.uniform(0.75, 1.0))
-    return Sample(_encode(_degrade(page, rng), rng), str(label), "single", ((x, y, x + dw, y + dh),))
+    return Sample(_encode(_degrade(page, rng), rng), str(label), "single", ((x, y, x + dw, y + dh),), pen)
 
 
 def _number(digits: list[np.ndarray], labels: list[int], rng: np.random.Generator) -> Sample:
@@ -285,7 +289,8 @@ def _number(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
             _line(lines, (0, yy), (width, yy), lw * 0.6)
     _apply_ink(page, lines, np.clip(np.array([0.5, 0.55, 0.75]) * rng.uniform(0.3, 1.0), 0, 1), rng.uniform(0.5, 1))
     _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
-    return Sample(_encode(_degrade(page, rng), rng), "".join(map(str, labels)), f"number-{spacing}", tuple(boxes))
+    text = "".join(map(str, labels))
+    return Sample(_encode(_degrade(page, rng), rng), text, f"number-{spacing}", tuple(boxes), stroke)
 
 
 def _non_digit(kind: str, rng: np.random.Generator) -> Sample:
@@ -506,6 +511,7 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     results["single_accuracy"] = float(np.mean(correct))
     results["single_accuracy_if_forced"] = float(np.mean(forced))
     results["single_wrongly_refused"] = float(np.mean(refused))
+    results["single_accuracy_by_pen"] = _by_pen(correct, singles)
     results["predict_images_per_second"] = len(singles) / predict_seconds
 
     nums = numbers(images, labels, n, seed)
@@ -520,6 +526,7 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     for ok, s in zip(exact, nums, strict=True):
         by_kind.setdefault(s.kind, []).append(ok)
     results["number_exact_by_spacing"] = {k: float(np.mean(v)) for k, v in sorted(by_kind.items())}
+    results["number_exact_by_pen"] = _by_pen(exact, nums)
 
     plain = plain_renders(images, n, seed)
     preds = recognizer.predict(plain)
@@ -550,6 +557,16 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     results["refused_by_kind"] = {k: float(np.mean(v)) for k, v in sorted(by_kind.items())}
     results["machine"] = f"{platform.machine()} {os.cpu_count()} CPUs, torch threads 1"
     return results
+
+
+def _by_pen(outcomes: list[bool], samples: list[Sample]) -> dict[str, float]:
+    """Share of successes by the pen the digits were drawn with: thinned (strokes break at the
+    threshold), about MNIST's width, or thickened (loops fill)."""
+    bands: dict[str, list[bool]] = {f"thin (< {PEN_THIN})": [], "mnist": [], f"thick (>= {PEN_THICK})": []}
+    names = list(bands)
+    for ok, s in zip(outcomes, samples, strict=True):
+        bands[names[0] if s.pen < PEN_THIN else names[2] if s.pen >= PEN_THICK else names[1]].append(ok)
+    return {k: float(np.mean(v)) for k, v in bands.items() if v}
 
 
 def _digit_accuracy(predicted: list[str], truth: list[str]) -> float:
