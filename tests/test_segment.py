@@ -236,6 +236,22 @@ def test_a_page_edge_round_the_corner_is_no_digit(digits):
             assert iou(crop.box, box) > 0.7
 
 
+def test_a_mark_beside_the_number_but_off_its_line_is_no_digit(digits):
+    """A short stroke above the line, after the last digit (the corner of a page edge, a tick): it was
+    read as a confident 1 ('296' as '2961'). A digit at the end shares the line's rows."""
+    from digitocr.predict import Recognizer
+
+    images, _ = digits
+    page, boxes = compose([ink(images[i], 40) for i in (1, 3, 4)], [20, 20], height=110)
+    page = np.pad(page, ((0, 0), (0, 30)), constant_values=235)
+    x = boxes[-1][2] + 25
+    page[3:24, x : x + 3] = 40  # from near the top, ending above the digits (they start at row 30)
+    crops = split_digits(page, score=Recognizer()._confidences)
+    assert len(crops) == 3
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.7
+
+
 def test_a_piece_much_fainter_than_the_writing_is_no_digit():
     """The digits of a number share one pen; a shadow's edge or a faint printed border does not.
     (On whole pictures the thresholds keep such pieces only beside other faint ink, as in the

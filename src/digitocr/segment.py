@@ -62,6 +62,9 @@ MIN_DIGIT_HEIGHT = 0.8
 MERGE_MIN_CONFIDENCE = 0.8
 # ... and no wider than this many digit heights (99% of MNIST digits are at most 1.25 heights wide).
 MAX_MERGED_ASPECT = 1.3
+# A piece at an end of the number sharing less than this share of its (or its neighbour's) rows
+# with its neighbour is off the line.
+OFF_LINE_SHARE = 0.3
 # Slants of the cut lines tried (x shift per pixel down; handwriting leans right, so x grows upwards).
 # Slanted cuts (e.g. (0.0, -0.2, 0.2)) are supported but did not raise exact-string accuracy on
 # benchmarks/realistic.py (73.0% vs 74.0% with vertical cuts only, n = 200) and cost 40% of `read`'s
@@ -368,6 +371,20 @@ def _is_sliver(group: _Group, digit_height: float) -> bool:
     return flat or group.width <= max(1.0, 0.04 * digit_height)
 
 
+def _drop_off_the_line(digits: list[_Group]) -> list[_Group]:
+    """Drop pieces at either end that stand above or below the line their neighbour is written on:
+    a mark or the corner of a page edge beside the number, not its first or last digit."""
+    digits = list(digits)
+    for end, neighbour in ((0, 1), (-1, -2)):
+        while len(digits) > 1:
+            piece, other = digits[end], digits[neighbour]
+            shared = min(piece.y1, other.y1) - max(piece.y0, other.y0)
+            if shared >= OFF_LINE_SHARE * min(piece.height, other.height):
+                break
+            del digits[end]
+    return digits
+
+
 def _overlaps_writing(group: _Group, groups: list[_Group], digit_height: float) -> bool:
     """A tall stroke reaching well into a digit's columns is part of it (the slanted stem of a 4
     written apart from its arm), not a slash or a dash between two digits."""
@@ -655,6 +672,7 @@ def split_digits(image: Any, score: Score | None = None) -> list[DigitCrop]:
     if score is not None:
         digits = _merge_by_recognition(ink, digits, digit_height, score)
     digits = [g for g in digits if not _is_sliver(g, digit_height)]
+    digits = _drop_off_the_line(digits)
     digits = _drop_faint(ink, digits)
     crops = []
     s = loaded.scale
