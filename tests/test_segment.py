@@ -323,6 +323,26 @@ def test_a_loop_is_not_cut_into_two_ones(digits):
     assert len(split_digits(page, score=score)) == 1
 
 
+@pytest.mark.parametrize(("index", "widen"), [(18, 1.6), (69, 1.3)])
+def test_a_wide_digit_between_neighbours_is_not_cut_in_two(mnist_root, index, widen):
+    """A digit written wide (MNIST test 18, a 3; 69, a 0) between two others: cut down the middle,
+    both halves can look like digits. The price of a cut keeps it whole (at the previous price these
+    were cut; on the realistic tuning sets the higher price read 3-7 more numbers of 800)."""
+    from digitocr.data import load_mnist
+    from digitocr.predict import Recognizer
+
+    images, _ = load_mnist(mnist_root, train=False)
+    images = images[: index + 3].numpy()
+    wide = ink(images[index])
+    wide = np.asarray(
+        Image.fromarray((wide * 255).astype(np.uint8)).resize((int(wide.shape[1] * widen), 60)), np.float32
+    )
+    page, boxes = compose([ink(images[index + 1]), wide / 255, ink(images[index + 2])], [20, 20])
+    crops = split_digits(page, score=Recognizer()._confidences)
+    assert len(crops) == 3
+    assert iou(crops[1].box, boxes[1]) > 0.7
+
+
 def test_a_digit_written_in_two_strokes_is_one_crop(digits):
     """A 4 whose arm does not reach its stem: two pieces side by side that read better as one digit
     (the arm is much shorter than the line's digits). Two whole, confident 1s stay two."""
