@@ -60,6 +60,10 @@ DARK_BOARD = 0.3
 EDGE_RUN = 0.5
 EDGE_DEPTH = 0.25  # ... and reaching at most this far into the picture (a box with a digit reaches across)
 EDGE_MARGIN = 0.01  # ... touching a side within this share of the picture (at least a pixel)
+# Ink that nowhere reaches this share of the picture's height or width in from the frame is what is
+# left of a cell's border or a page edge, not writing (a 7 cropped tightly to its bar and stem
+# reaches ~0.07 in: the stroke's own width).
+FRAME_BAND = 0.05
 # A closed box: ink along all four sides of a piece's bounding box, within this share of its size
 # of each side, over at least this share of each side's length.
 BOX_BAND = 0.08
@@ -876,6 +880,14 @@ def _drop_frame_edges(mask: np.ndarray, depth_unit: float | None = None) -> np.n
     return mask & ~drop[labels]
 
 
+def only_at_the_frame(mask: np.ndarray) -> bool:
+    """Whether every pixel of ``mask`` lies within :data:`FRAME_BAND` of a side of the frame."""
+    height, width = mask.shape
+    ys, xs = np.nonzero(mask)
+    depth = np.minimum(np.minimum(ys, height - 1 - ys) / height, np.minimum(xs, width - 1 - xs) / width)
+    return bool(depth.size) and float(depth.max()) <= FRAME_BAND
+
+
 def clean_mask(mask: np.ndarray) -> np.ndarray:
     """Lines and frame fragments removed, specks dropped: the ink that may be writing."""
     mask = _drop_frame_edges(mask)  # first: a page edge is no box side that makes a digit's bar a line
@@ -898,7 +910,9 @@ def preprocess(source: Any) -> Preprocessed:
     if ink.blank:
         return blank
     mask = _select_digit(clean_mask(ink.mask))
-    if not mask.any():
+    # Fragments of an empty cell's border, photographed in perspective, or the edge of a shadow may
+    # survive the line rules; a digit reaches into the picture.
+    if not mask.any() or only_at_the_frame(mask):
         return blank
     image = ink_to_mnist(soft_ink(ink, mask))
     rows = np.nonzero(mask.any(axis=1))[0]
