@@ -153,6 +153,33 @@ def test_broken_leaning_comb_borders_are_not_digits(digits):
         assert iou(crop.box, box) > 0.6
 
 
+def test_a_page_edge_beyond_a_comb_field_does_not_unmake_it(digits):
+    """Digits nearly as tall as their cells, the outer borders with a foot where the box lines were
+    erased, and the page's edge photographed a little beyond the field: the edge is a vertical line as
+    tall as the field, off its period, and made the borders no comb, so the outer ones were read as 1s."""
+    images, _ = digits
+    pieces = [ink(images[i], 80) for i in (2, 3, 4)]
+    cell, top, bottom = 90, 10, 106
+    columns = [20 + cell * k for k in range(len(pieces) + 1)]
+    page = np.full((150, columns[-1] + 44), 235, np.uint8)
+    boxes = []
+    for k, piece in enumerate(pieces):
+        x = columns[k] + (cell - piece.shape[1]) // 2
+        page[18:98, x : x + piece.shape[1]] = (235 * (1 - 0.85 * piece)).astype(np.uint8)
+        boxes.append((x, 18, x + piece.shape[1], 98))
+    page[top : top + 3, columns[0] : columns[-1] + 3] = 60
+    page[bottom - 3 : bottom, columns[0] : columns[-1] + 3] = 60
+    for column in columns:
+        page[top:bottom, column : column + 3] = 60
+    page[bottom - 8 : bottom - 3, columns[0] : columns[0] + 14] = 60  # feet of the outer borders
+    page[bottom - 8 : bottom - 3, columns[-1] - 11 : columns[-1] + 3] = 60
+    page[60:, columns[-1] + 40 :] = 70  # the page's edge at the frame, below and right of the field
+    crops = split_digits(page)
+    assert len(crops) == len(boxes)
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
+
+
 def test_evenly_spaced_ones_are_no_comb(digits):
     images, labels = digits
     one = ink(images[int(np.nonzero(labels == 1)[0][0])], 60)

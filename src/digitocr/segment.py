@@ -253,6 +253,9 @@ def _comb_columns(lines: list, extent: tuple[float, float]) -> tuple[np.ndarray,
     field's continuation over ``extent`` (x0, x1: where its horizontal lines run) — and the median
     spacing; ``None`` when the lines make no comb.
     """
+    # A border lies where the field's horizontal lines run (the edge of the page beyond them does not).
+    slack = 0.1 * float(np.median([line.stop - line.start for line in lines])) if lines else 0.0
+    lines = [line for line in lines if extent[0] - slack <= line.position <= extent[1] + slack]
     if len(lines) < 3:
         return None
     longest = max(line.stop - line.start for line in lines)
