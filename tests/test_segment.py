@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from digitocr.segment import split_digits
+
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +181,17 @@ def test_a_page_edge_beyond_a_comb_field_does_not_unmake_it(digits):
     assert len(crops) == len(boxes)
     for crop, box in zip(crops, boxes, strict=True):
         assert iou(crop.box, box) > 0.6
+
+
+@pytest.mark.parametrize(("name", "text"), [("comb-15", "15"), ("comb-1967", "1967")])
+def test_comb_borders_as_tall_as_tall_digits_are_not_read(name, text):
+    """Two photographed comb fields (``benchmarks/realistic.py``, tuning seeds 1 and 4) whose digits
+    are nearly as tall as their cells and one of whose box lines is not found: the borders are under
+    1.25 digit heights, but they make a comb (evenly spaced lines as tall as each other), and a
+    comb's borders are no digits (they were read as '1151' and '51967')."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / f"{name}.jpg").text == text
 
 
 def test_evenly_spaced_ones_are_no_comb(digits):

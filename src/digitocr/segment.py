@@ -188,18 +188,19 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
     pen = max(2.0, 1.6 * border_width)
     thin_lines = [line for line in alone if line.thickness <= pen]
     extent = (min(line.start for line in hlines), max(line.stop for line in hlines)) if hlines else (0, width)
-    columns = _comb_columns(
-        [
-            line
-            for line in vlines
-            if line.thickness <= min(pen, 0.08 * (line.stop - line.start))  # printed lines are thin
-            and (
-                (typical and line.stop - line.start >= 1.05 * typical)
-                or (box_span and line.stop - line.start >= 0.85 * box_span)
-            )
-        ],
-        extent,
-    )
+    comb_lines = [
+        line
+        for line in vlines
+        if line.thickness <= min(pen, 0.08 * (line.stop - line.start))  # printed lines are thin
+        and (
+            (typical and line.stop - line.start >= 1.05 * typical)
+            or (box_span and line.stop - line.start >= 0.85 * box_span)
+        )
+    ]
+    columns = _comb_columns(comb_lines, extent)
+    # The comb's own borders are as tall as each other (digits nearly as tall as their cells make
+    # the 1.25-digit-heights rule below miss them when one of the box lines was not found).
+    comb_length = max(line.stop - line.start for line in comb_lines) if columns is not None else math.inf
 
     def on_column(centre: float) -> bool:
         return columns is not None and float(np.min(np.abs(columns[0] - centre))) <= 0.12 * columns[1]
@@ -216,6 +217,7 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
         if (
             (typical and (line.stop - line.start) >= 1.25 * typical)
             or (box_span and (line.stop - line.start) >= 0.85 * box_span)
+            or (line.stop - line.start) >= 0.8 * comb_length
         )
         and (columns is None or on_column(line.position))  # in a comb field, a border lies on its columns
     ]
