@@ -700,11 +700,17 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
     return erase_lines(mask, remove)
 
 
+def _frame_margin(shape: tuple[int, ...]) -> int:
+    """A piece touches a side of a picture of ``shape`` when it comes this close (pixels): the edge of
+    a page photographed in perspective runs a pixel or two inside the frame."""
+    return max(1, round(EDGE_MARGIN * min(shape[:2])))
+
+
 def _drop_frame_fragments(mask: np.ndarray) -> np.ndarray:
     """Drop thin pieces of neighbouring cells' borders that touch the frame (within
     :data:`EDGE_MARGIN`) and run along it."""
     height, width = mask.shape
-    margin = max(1, round(EDGE_MARGIN * min(height, width)))
+    margin = _frame_margin(mask.shape)
     labels, count = ndi.label(mask, structure=np.ones((3, 3)))
     drop = np.zeros(count + 1, dtype=bool)
     for index, sl in enumerate(ndi.find_objects(labels), start=1):
@@ -855,9 +861,7 @@ def _drop_frame_edges(mask: np.ndarray, depth_unit: float | None = None) -> np.n
     if count == 0:
         return mask
     drop = np.zeros(count + 1, dtype=bool)
-    # A side is touched within a margin: the edge of a page photographed in perspective runs a pixel
-    # or two inside the frame.
-    margin = max(1, round(EDGE_MARGIN * min(height, width)))
+    margin = _frame_margin(mask.shape)
     units = (height, height, width, width) if depth_unit is None else (depth_unit,) * 4
     for index, sl in enumerate(ndi.find_objects(labels), start=1):
         near = (sl[0].start < margin, sl[0].stop > height - margin, sl[1].start < margin, sl[1].stop > width - margin)
