@@ -11,7 +11,8 @@ Run as a script (``python benchmarks/realistic.py [--model CKPT] [--n N]``) to p
 single-digit accuracy, exact-string and digit-level accuracy on 1-10 digit numbers, the plain
 MNIST round trip against the model's own test accuracy, tight crops (digits filling a 16-64 px
 square, USPS-style, and numbers cut to their ink), 1s and 7s written the continental way (a flag
-on the 1, a bar across the 7), refusal rates, and images per second.
+on the 1, a bar across the 7), digits small in an uncropped photo, refusal rates, and images per
+second.
 """
 
 from __future__ import annotations
@@ -479,6 +480,30 @@ def continental_digits(images: np.ndarray, labels: np.ndarray, n: int, seed: int
     return out
 
 
+def small_in_photo(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """One digit photographed on a page from further away: the digit 10-25% of the picture's height
+    (a photo nobody cropped), on plain paper with its shadows, blur, noise and perspective."""
+    order = np.random.default_rng([seed, 8]).permutation(len(images))[:n]
+    out = []
+    for k, i in enumerate(order):
+        rng = _rng(seed, 8, k)
+        pen = rng.uniform(-1.0, 2.5)
+        alpha_digit = _digit_alpha(images[i], int(rng.integers(24, 120)), rng, stroke=pen)
+        dh, dw = alpha_digit.shape
+        h = int(dh / rng.uniform(0.1, 0.25))
+        w = max(int(h * rng.uniform(0.75, 1.33)), 2 * dw)
+        page = _paper(h, w, rng)
+        alpha = np.zeros((h, w), np.float32)
+        y = int(rng.integers(h // 10, h - dh - h // 10))
+        x = int(rng.integers(w // 10, w - dw - w // 10))
+        alpha[y : y + dh, x : x + dw] = alpha_digit
+        _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+        out.append(
+            Sample(_encode(_degrade(page, rng), rng), str(int(labels[i])), "small", ((x, y, x + dw, y + dh),), pen)
+        )
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Measurement
 # ---------------------------------------------------------------------------------------------
@@ -545,6 +570,11 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
         results[f"continental_{digit}_accuracy"] = float(
             np.mean([str(p.digit) == s.label for p, s in zip(preds, written, strict=True) if s.label == str(digit)])
         )
+    small = small_in_photo(images, labels, n, seed)
+    preds = recognizer.predict([s.data for s in small])
+    results["small_in_photo_accuracy"] = float(
+        np.mean([str(p.digit) == s.label for p, s in zip(preds, small, strict=True)])
+    )
     probs, _ = recognizer.classify(images[:n] / 255.0)
     results["model_test_accuracy_same_digits"] = float(np.mean(probs.argmax(1) == labels[:n]))
 
