@@ -197,7 +197,7 @@ def test_comb_borders_as_tall_as_tall_digits_are_not_read(name, text):
 @pytest.mark.parametrize(("name", "text"), [("touching-680084", "680084"), ("touching-1637572", "1637572")])
 def test_touching_digits_no_digit_resembles_are_cut(name, text):
     """Two photographed numbers of touching digits (``benchmarks/realistic.py``, tuning seed 3) where a
-    run of them ('084', '757') reads as one unsure digit, and one cut at the usual cost did not pay:
+    run of them ('084', '572') reads as one unsure digit, and one cut at the usual cost did not pay:
     the run is cut because the classifier hardly believes it is one digit (they were read as '6800',
     with '084' refused, and '163752')."""
     from digitocr.predict import Recognizer

@@ -50,9 +50,9 @@ MIN_PIECE_ASPECT = 0.18
 CUT_PENALTY = 1.0
 # ... and each stroke it crosses after the first this much more.
 CROSSING_PENALTY = 0.7
-# A group the classifier is this unsure of as one digit is probably more than one (touching digits
-# that no single digit resembles): its cuts cost this share of the usual (tuning seeds: numbers exact
-# 686 -> 689 of 800, five touching numbers gained, two lost to a blotted 8 or 2 cut in two).
+# A group the classifier believes less than this as one digit is probably more than one (touching
+# digits that no single digit resembles): its cuts cost UNSURE_CUT_SCALE of the usual (tuning seeds:
+# numbers exact 686 -> 689 of 800, five touching numbers gained, two lost to a blotted 8 or 2 cut in two).
 UNSURE_WHOLE = 0.3
 UNSURE_CUT_SCALE = 0.5
 MAX_CUT_CANDIDATES = 10
