@@ -528,6 +528,7 @@ def _split(ink: InkMap, mask: np.ndarray, group: _Group, digit_height: float, sc
     if not cuts:
         return [group]
     points: list[_Cut | None] = [None, *cuts, None]
+    last = len(points) - 1
     xs = [float(group.x0), *(c.x for c in cuts), float(group.x1)]
     min_width = MIN_PIECE_ASPECT * digit_height
     max_width = 1.6 * digit_height
@@ -535,29 +536,27 @@ def _split(ink: InkMap, mask: np.ndarray, group: _Group, digit_height: float, sc
         (i, j)
         for i in range(len(points))
         for j in range(i + 1, len(points))
-        if min_width <= xs[j] - xs[i] <= max_width or (i == 0 and j == len(points) - 1)
+        if min_width <= xs[j] - xs[i] <= max_width or (i == 0 and j == last)
     ]
     pieces = {span: _piece(group, points[span[0]], points[span[1]]) for span in spans}
     spans = [span for span in spans if pieces[span] is not None]
+    scale = 1.0  # of each cut's cost
     if score is not None:
         images = [ink_to_mnist(_soft(ink, pieces[span])) for span in spans]
-        confidences = score(images)
+        confidences = dict(zip(spans, map(float, score(images)), strict=True))
         value = {
-            span: math.log(max(float(c), 1e-6)) + _width_prior(pieces[span].width, digit_height)
-            for span, c in zip(spans, confidences, strict=True)
+            span: math.log(max(c, 1e-6)) + _width_prior(pieces[span].width, digit_height)
+            for span, c in confidences.items()
         }
+        # A group hardly believable as one digit is probably more (see UNSURE_WHOLE): cutting costs less.
+        if confidences.get((0, last), 1.0) < UNSURE_WHOLE:
+            scale = UNSURE_CUT_SCALE
     else:
         # Without a classifier: prefer pieces of typical digit width (0.7 heights).
         value = {
             span: -abs(pieces[span].width / digit_height - 0.7) + _width_prior(pieces[span].width, digit_height)
             for span in spans
         }
-    last = len(points) - 1
-    # A group hardly believable as one digit is probably more (see UNSURE_WHOLE): cutting costs less.
-    scale = 1.0
-    if score is not None and (0, last) in value:
-        whole = math.exp(value[(0, last)] - _width_prior(group.width, digit_height))
-        scale = UNSURE_CUT_SCALE if whole < UNSURE_WHOLE else 1.0
     # Best path from the first point to the last through the cut points (dynamic programming).
     best: dict[int, tuple[float, list[tuple[int, int]]]] = {0: (0.0, [])}
     for j in range(1, len(points)):
