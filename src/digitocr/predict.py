@@ -25,7 +25,7 @@ from torch import nn
 
 from digitocr.data import MNIST_MEAN, MNIST_STD
 from digitocr.models import last_layer
-from digitocr.preprocess import Preprocessed, load_image, preprocess
+from digitocr.preprocess import LoadedImage, Preprocessed, load_image, open_image, polarity, preprocess
 from digitocr.segment import split_digits
 
 # Calibrated top probability below which the recognizer refuses to name a digit; ``None`` means
@@ -292,20 +292,26 @@ class Recognizer:
     def predict(self, images: Any) -> list[Prediction]:
         """One :class:`Prediction` per image of one digit (a path, bytes, PIL image or array, or a list).
 
+        A picture whose polarity is unsure (:func:`~digitocr.preprocess.polarity`) is read both ways
+        round and the more believable answer kept (a digit before a refusal, then confidence).
         Raises :class:`~digitocr.errors.ImageError` for an image that cannot be read.
         """
         items = list(images) if isinstance(images, list | tuple) else [images]
-        pres = [preprocess(item) for item in items]
-        todo = [i for i, pre in enumerate(pres) if not pre.blank]
-        probs, scores = self.classify([pres[i].image for i in todo])
-        out: list[Prediction | None] = [None] * len(pres)
-        for k, i in enumerate(todo):
-            out[i] = self._decide(pres[i], probs[k], None if scores is None else float(scores[k]))
-        uniform = [0.1] * 10
-        for i, pre in enumerate(pres):
-            if pre.blank:
-                out[i] = Prediction(None, 0.0, uniform, "blank image: no writing found", pre.image, None, None)
-        return [p for p in out if p is not None]
+        # Each image read as its picture says, and the other way round too where the picture does
+        # not settle the polarity (a heavy digit cut tightly, a page filling most of a dark desk).
+        options = [[preprocess(image, dark) for dark in _polarities(image)] for image in map(open_image, items)]
+        todo = [(i, j) for i, pres in enumerate(options) for j, pre in enumerate(pres) if not pre.blank]
+        probs, scores = self.classify([options[i][j].image for i, j in todo])
+        found: list[list[Prediction]] = [[] for _ in options]
+        for k, (i, j) in enumerate(todo):
+            found[i].append(self._decide(options[i][j], probs[k], None if scores is None else float(scores[k])))
+        blank = "blank image: no writing found"
+        return [
+            max(predictions, key=_believability)
+            if predictions
+            else Prediction(None, 0.0, [0.1] * 10, blank, pres[0].image, None, None)
+            for pres, predictions in zip(options, found, strict=True)
+        ]
 
     def read(self, image: Any) -> Reading:
         """Read the number written on one line of ``image``: the digits left to right, with boxes.
@@ -313,9 +319,15 @@ class Recognizer:
         Touching digits are cut where the model finds the pieces most believable. Pieces of ink that
         are clearly not digits (far out of distribution, or very unsure at either end of the number,
         such as a currency sign) are left out of ``text`` and listed in ``rejected``; every other
-        piece gives its most likely digit, however unsure (see its confidence).
+        piece gives its most likely digit, however unsure (see its confidence). A picture whose
+        polarity is unsure is read both ways round, as in :meth:`predict`.
         """
-        crops = split_digits(image, score=self._confidences)
+        loaded = open_image(image)
+        readings = [self._read(loaded, dark) for dark in _polarities(loaded)]
+        return max(readings, key=_believability)
+
+    def _read(self, loaded: LoadedImage, dark_on_light: bool) -> Reading:
+        crops = split_digits(loaded, score=self._confidences, dark_on_light=dark_on_light)
         if not crops:
             return Reading("", [])
         probs, scores = self.classify([c.image28 for c in crops])
@@ -332,6 +344,22 @@ class Recognizer:
                 continue
             digits.append(DigitReading(top, confidence, crop.box))
         return Reading("".join(str(d.digit) for d in digits), digits, rejected)
+
+
+def _polarities(loaded: LoadedImage) -> list[bool]:
+    """The polarities to read a picture in: the one it shows, and the other one when it is unsure."""
+    dark_on_light, sure = polarity(loaded.grey)
+    return [dark_on_light] if sure else [dark_on_light, not dark_on_light]
+
+
+def _believability(answer: Prediction | Reading) -> tuple[bool, float]:
+    """How to choose between readings of one picture in both polarities: an answer before none
+    (a digit before a refusal, digits read before nothing), then the classifier's confidence
+    (for a number, the mean over its pieces, the rejected ones counting as 0)."""
+    if isinstance(answer, Prediction):
+        return answer.digit is not None, answer.confidence
+    pieces = len(answer.digits) + len(answer.rejected)
+    return bool(answer.digits), sum(d.confidence for d in answer.digits) / max(pieces, 1)
 
 
 def confidence_interval(p: float, n: int) -> tuple[float, float]:

@@ -22,6 +22,7 @@ from scipy import ndimage as ndi
 
 from digitocr.preprocess import (
     InkMap,
+    LoadedImage,
     _drop_frame_edges,
     _drop_frame_fragments,
     _drop_specks,
@@ -633,20 +634,22 @@ def _soft(ink: InkMap, group: _Group) -> np.ndarray:
     return np.where(rim, ink.ink[y0:y1, x0:x1], 0.0).astype(np.float32)
 
 
-def split_digits(image: Any, score: Score | None = None) -> list[DigitCrop]:
+def split_digits(image: Any, score: Score | None = None, dark_on_light: bool | None = None) -> list[DigitCrop]:
     """Find the digits of a number written on one line, left to right.
 
-    ``image``: anything :func:`digitocr.preprocess.open_image` reads. ``score``: optional function
-    from a list of 28×28 MNIST-style images to a confidence in [0, 1] for each (e.g. the top
-    calibrated probability of a classifier); with it, touching digits are cut where the pieces are
-    most believable as digits. Returns an empty list for a blank image.
+    ``image``: anything :func:`digitocr.preprocess.open_image` reads, or a
+    :class:`~digitocr.preprocess.LoadedImage`. ``score``: optional function from a list of 28×28
+    MNIST-style images to a confidence in [0, 1] for each (e.g. the top calibrated probability of a
+    classifier); with it, touching digits are cut where the pieces are most believable as digits.
+    ``dark_on_light`` forces the polarity (by default the picture decides). Returns an empty list
+    for a blank image.
     """
-    loaded = open_image(image)
+    loaded = image if isinstance(image, LoadedImage) else open_image(image)
     # No floor relative to the darkest writing here: faint comb fields and ruled lines must stay
     # whole to be found and removed (77.5% vs 73.5% exact strings on benchmarks/realistic.py, n = 200).
     # The window is not widened for thick strokes here: on lines of digits, where blur merges
     # neighbours into wide blobs, it cost as much as it gained (benchmarks/realistic.py).
-    ink = extract_ink(loaded.grey, peak_share=0.0, thick_strokes=False)
+    ink = extract_ink(loaded.grey, peak_share=0.0, thick_strokes=False, dark_on_light=dark_on_light)
     if ink.blank:
         return []
     height = ink.mask.shape[0]
