@@ -79,6 +79,12 @@ BACKGROUND_SIDE = 32
 # a 4000×3000 photo is 16 px in the 1600 px working copy.
 SPECK_FRACTION = 0.03
 SPECK_PIXELS = 12
+# A cell cut from a form with a margin shows some of its neighbours' digits, cut by the frame. A piece
+# ending within NEIGHBOUR_MARGIN of a side (a share of the short side: perspective and blur leave a
+# few pixels) and at least NEIGHBOUR_GAP of the digit's height away from it, towards that side, is
+# such a neighbour.
+NEIGHBOUR_MARGIN = 0.04
+NEIGHBOUR_GAP = 0.1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -748,6 +754,42 @@ def _drop_frame_fragments(mask: np.ndarray) -> np.ndarray:
     return mask & ~drop[labels]
 
 
+def _drop_neighbours(mask: np.ndarray) -> np.ndarray:
+    """Drop what shows of the digits in neighbouring cells (see :data:`NEIGHBOUR_GAP`): pieces at a
+    side of the frame lying wholly between that side and the digit, well apart from it (a break in
+    a digit's own stroke is narrower). The digit is the biggest piece clear of the frame, and only
+    one at least a quarter of the picture's height counts (the crumbs along a blank page's edge do
+    not): a neighbour's piece may be bigger than a thin digit."""
+    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
+    if count <= 1:
+        return mask
+    height, width = mask.shape
+    margin = max(1, round(NEIGHBOUR_MARGIN * min(height, width)))
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    boxes = [(sl[0].start, sl[0].stop, sl[1].start, sl[1].stop) for sl in ndi.find_objects(labels)]
+    clear = [
+        i
+        for i, (y0, y1, x0, x1) in enumerate(boxes)
+        if y0 >= margin and x0 >= margin and y1 <= height - margin and x1 <= width - margin
+    ]
+    if not clear:
+        return mask
+    main = max(clear, key=lambda i: areas[i + 1])
+    my0, my1, mx0, mx1 = boxes[main]
+    if my1 - my0 < 0.25 * height:
+        return mask
+    gap = NEIGHBOUR_GAP * (my1 - my0)
+    drop = np.zeros(count + 1, dtype=bool)
+    for i, (y0, y1, x0, x1) in enumerate(boxes):
+        drop[i + 1] = (
+            (x0 < margin and x1 + gap <= mx0)
+            or (x1 > width - margin and x0 >= mx1 + gap)
+            or (y0 < margin and y1 + gap <= my0)
+            or (y1 > height - margin and y0 >= my1 + gap)
+        )
+    return mask & ~drop[labels]
+
+
 def _select_digit(mask: np.ndarray) -> np.ndarray:
     """Keep the digit: the biggest piece and the pieces that belong with it (a broken 5 or 7), but
     not an underline: a flat bar wholly below it (a 7's lifted bar is above, a 2's base joins it)."""
@@ -941,7 +983,7 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     blank = Preprocessed(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), None, True, ink.dark_on_light, 0.0, 0)
     if ink.blank:
         return blank
-    mask = _select_digit(clean_mask(ink.mask))
+    mask = _select_digit(_drop_neighbours(clean_mask(ink.mask)))
     # Fragments of an empty cell's border, photographed in perspective, or the edge of a shadow may
     # survive the line rules; a digit reaches into the picture.
     if not mask.any() or only_at_the_frame(mask):
