@@ -11,8 +11,8 @@ Run as a script (``python benchmarks/realistic.py [--model CKPT] [--n N]``) to p
 single-digit accuracy, exact-string and digit-level accuracy on 1-10 digit numbers, the plain
 MNIST round trip against the model's own test accuracy, tight crops (digits filling a 16-64 px
 square, USPS-style, and numbers cut to their ink), digits stored as other datasets store them
-(16-32 px, grey or 1-bit, any pen), cells cut from a form's grid with their neighbours' digits
-showing at the frame, 1s and 7s written the continental way (a flag on the 1, a bar across the 7),
+(16-32 px, grey or 1-bit, any pen), cells and rows of cells cut from a form's grid with their
+neighbours' digits showing at the frame, 1s and 7s written the continental way (a flag on the 1, a bar across the 7),
 digits small in an uncropped photo, refusal rates, and images per second.
 """
 
@@ -530,37 +530,64 @@ def dataset_crops(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0)
     return out
 
 
+def _form_grid(
+    images: np.ndarray, chosen: dict[tuple[int, int], int], rows: int, cols: int, rng: np.random.Generator
+) -> tuple[np.ndarray, int]:
+    """A form's grid of ``rows`` × ``cols`` cells with a digit in every one (the same pen, as one
+    writer's): MNIST test digit ``chosen[row, col]`` where given, a random one elsewhere. Returns the
+    page (float (H, W, 3)) and the cell's side in pixels."""
+    height, pen = int(rng.integers(30, 90)), rng.uniform(-0.5, 1.5)
+    cell = int(height * rng.uniform(1.2, 1.5))
+    page = _paper(rows * cell + 2, cols * cell + 2, rng)
+    alpha = np.zeros(page.shape[:2], np.float32)
+    lines = np.zeros_like(alpha)
+    for row, col in itertools.product(range(rows), range(cols)):
+        index = chosen.get((row, col), int(rng.integers(len(images))))
+        a = _digit_alpha(images[index], int(height * rng.uniform(0.9, 1.1)), rng, stroke=pen)
+        ah, aw = a.shape[0], min(a.shape[1], cell)
+        y = row * cell + max(0, (cell - ah) // 2 + int(rng.integers(-3, 4)))
+        x = col * cell + max(0, (cell - aw) // 2 + int(rng.integers(-3, 4)))
+        region = alpha[y : y + ah, x : x + aw]
+        region[:] = np.maximum(region, a[: region.shape[0], : region.shape[1]])
+    width = max(1.0, rng.uniform(0.02, 0.04) * height)
+    for k in range(rows + 1):
+        _line(lines, (0, k * cell), (cols * cell, k * cell), width)
+    for k in range(cols + 1):
+        _line(lines, (k * cell, 0), (k * cell, rows * cell), width)
+    _apply_ink(page, lines, np.clip(np.array([0.5, 0.55, 0.75]) * rng.uniform(0.3, 1.0), 0, 1), rng.uniform(0.5, 1))
+    _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+    return page, cell
+
+
 def grid_cells(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
-    """One cell cut from a form's grid with a margin: a 3×3 grid of cells with a digit in each (the
-    same pen, as one writer's), the middle one cut out with 3-30% of a cell more on each side, so
-    that pieces of the neighbours' digits and the grid lines show at the frame; paper, blur, noise,
-    perspective and JPEG as for single digits."""
+    """One cell cut from a form's grid with a margin: the middle cell of a 3×3 grid (see
+    :func:`_form_grid`) cut out with 3-30% of a cell more on each side, so that pieces of the
+    neighbours' digits and the grid lines show at the frame; then blur, noise, perspective, JPEG."""
     order = np.random.default_rng([seed, 10]).permutation(len(images))[:n]
     out = []
     for k, i in enumerate(order):
         rng = _rng(seed, 10, k)
-        height, pen = int(rng.integers(30, 90)), rng.uniform(-0.5, 1.5)
-        cell = int(height * rng.uniform(1.2, 1.5))
-        size = 3 * cell + 2
-        page = _paper(size, size, rng)
-        alpha, lines = np.zeros((size, size), np.float32), np.zeros((size, size), np.float32)
-        for row, col in itertools.product(range(3), range(3)):
-            index = i if (row, col) == (1, 1) else int(rng.integers(len(images)))
-            a = _digit_alpha(images[index], int(height * rng.uniform(0.9, 1.1)), rng, stroke=pen)
-            ah, aw = a.shape[0], min(a.shape[1], cell)
-            y = row * cell + max(0, (cell - ah) // 2 + int(rng.integers(-3, 4)))
-            x = col * cell + max(0, (cell - aw) // 2 + int(rng.integers(-3, 4)))
-            region = alpha[y : y + ah, x : x + aw]
-            region[:] = np.maximum(region, a[: region.shape[0], : region.shape[1]])
-        width = max(1.0, rng.uniform(0.02, 0.04) * height)
-        for k_line in range(4):
-            _line(lines, (k_line * cell, 0), (k_line * cell, size), width)
-            _line(lines, (0, k_line * cell), (size, k_line * cell), width)
-        _apply_ink(page, lines, np.clip(np.array([0.5, 0.55, 0.75]) * rng.uniform(0.3, 1.0), 0, 1), rng.uniform(0.5, 1))
-        _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+        page, cell = _form_grid(images, {(1, 1): int(i)}, 3, 3, rng)
         left, top, right, bottom = (int(cell * rng.uniform(0.03, 0.3)) for _ in range(4))
         crop = np.ascontiguousarray(page[cell - top : 2 * cell + bottom, cell - left : 2 * cell + right])
-        out.append(Sample(_encode(_degrade(crop, rng), rng), str(int(labels[i])), "cell", (), pen))
+        out.append(Sample(_encode(_degrade(crop, rng), rng), str(int(labels[i])), "cell", (), 0.0))
+    return out
+
+
+def grid_rows(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """A number in a row of comb cells cut from a form or a ledger with a margin: the middle row of a
+    3-row grid of 3-8 cells (see :func:`_form_grid`) cut out with 3-30% of a row more above and
+    below, so that the digits of the rows above and below show at the frame."""
+    out = []
+    for k in range(n):
+        rng = _rng(seed, 11, k)
+        cols = int(rng.integers(3, 9))
+        picked = rng.choice(len(images), cols, replace=False)
+        page, cell = _form_grid(images, {(1, c): int(i) for c, i in enumerate(picked)}, 3, cols, rng)
+        top, bottom = (int(cell * rng.uniform(0.03, 0.3)) for _ in range(2))
+        crop = np.ascontiguousarray(page[cell - top : 2 * cell + bottom])
+        text = "".join(str(int(labels[i])) for i in picked)
+        out.append(Sample(_encode(_degrade(crop, rng), rng), text, "row", (), 0.0))
     return out
 
 
@@ -638,6 +665,8 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     cells = grid_cells(images, labels, n, seed)
     preds = recognizer.predict([s.data for s in cells])
     results["grid_cell_accuracy"] = float(np.mean([str(p.digit) == s.label for p, s in zip(preds, cells, strict=True)]))
+    rows = grid_rows(images, labels, n, seed)
+    results["grid_row_exact"] = float(np.mean([recognizer.read(s.data).text == s.label for s in rows]))
     small = small_in_photo(images, labels, n, seed)
     preds = recognizer.predict([s.data for s in small])
     results["small_in_photo_accuracy"] = float(

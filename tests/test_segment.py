@@ -304,6 +304,26 @@ def test_a_mark_beside_the_number_but_off_its_line_is_no_digit(digits):
         assert iou(crop.box, box) > 0.7
 
 
+@pytest.mark.parametrize("margin", [50, 60])
+def test_the_rows_above_and_below_are_not_digits(digits, margin):
+    """A line cut from a ledger or a form with a margin shows the bottoms of the digits above and the
+    tops of those below, cut by the frame: they are no digits, and no parts of the line's digits.
+    They were read as digits, or merged with the digit below or above them."""
+    images, _ = digits
+    rows = [
+        compose([ink(images[i]) for i in picks], [30, 30, 30])[0]
+        for picks in ((5, 6, 7, 8), (1, 3, 4, 2), (9, 10, 11, 12))
+    ]
+    width = max(r.shape[1] for r in rows)
+    rows = [np.pad(r, ((0, 0), (0, width - r.shape[1])), constant_values=235) for r in rows]
+    page = np.concatenate(rows)[120 - margin : 240 + margin]
+    _, boxes = compose([ink(images[i]) for i in (1, 3, 4, 2)], [30, 30, 30])
+    crops = split_digits(page)
+    assert len(crops) == 4
+    for crop, (x0, y0, x1, y1) in zip(crops, boxes, strict=True):
+        assert iou(crop.box, (x0, y0 + margin, x1, y1 + margin)) > 0.7
+
+
 def test_a_piece_much_fainter_than_the_writing_is_no_digit():
     """The digits of a number share one pen; a shadow's edge or a faint printed border does not.
     (On whole pictures the thresholds keep such pieces only beside other faint ink, as in the
