@@ -25,8 +25,8 @@ from torch import nn
 
 from digitocr.data import MNIST_MEAN, MNIST_STD
 from digitocr.models import last_layer
-from digitocr.preprocess import LoadedImage, Preprocessed, load_image, open_image, polarity, preprocess
-from digitocr.segment import split_digits
+from digitocr.preprocess import Preprocessed, load_image, open_image, preprocess
+from digitocr.segment import DigitCrop, find_digits
 
 # Calibrated top probability below which the recognizer refuses to name a digit; ``None`` means
 # "chosen for the checkpoint": a model trained with outlier exposure (config ``outlier_batch`` > 0)
@@ -299,7 +299,10 @@ class Recognizer:
         items = list(images) if isinstance(images, list | tuple) else [images]
         # Each image read as its picture says, and the other way round too where the picture does
         # not settle the polarity (a heavy digit cut tightly, a page filling most of a dark desk).
-        options = [[preprocess(image, dark) for dark in _polarities(image)] for image in map(open_image, items)]
+        options = []
+        for image in map(open_image, items):
+            pre = preprocess(image)
+            options.append([pre] if pre.polarity_sure else [pre, preprocess(image, not pre.dark_on_light)])
         todo = [(i, j) for i, pres in enumerate(options) for j, pre in enumerate(pres) if not pre.blank]
         probs, scores = self.classify([options[i][j].image for i, j in todo])
         found: list[list[Prediction]] = [[] for _ in options]
@@ -323,11 +326,14 @@ class Recognizer:
         polarity is unsure is read both ways round, as in :meth:`predict`.
         """
         loaded = open_image(image)
-        readings = [self._read(loaded, dark) for dark in _polarities(loaded)]
-        return max(readings, key=_believability)
+        crops, ink = find_digits(loaded, score=self._confidences)
+        reading = self._reading(crops)
+        if ink.polarity_sure:
+            return reading
+        crops, _ = find_digits(loaded, score=self._confidences, dark_on_light=not ink.dark_on_light)
+        return max(reading, self._reading(crops), key=_believability)
 
-    def _read(self, loaded: LoadedImage, dark_on_light: bool) -> Reading:
-        crops = split_digits(loaded, score=self._confidences, dark_on_light=dark_on_light)
+    def _reading(self, crops: list[DigitCrop]) -> Reading:
         if not crops:
             return Reading("", [])
         probs, scores = self.classify([c.image28 for c in crops])
@@ -344,12 +350,6 @@ class Recognizer:
                 continue
             digits.append(DigitReading(top, confidence, crop.box))
         return Reading("".join(str(d.digit) for d in digits), digits, rejected)
-
-
-def _polarities(loaded: LoadedImage) -> list[bool]:
-    """The polarities to read a picture in: the one it shows, and the other one when it is unsure."""
-    dark_on_light, sure = polarity(loaded.grey)
-    return [dark_on_light] if sure else [dark_on_light, not dark_on_light]
 
 
 def _believability(answer: Prediction | Reading) -> tuple[bool, float]:

@@ -317,13 +317,16 @@ class InkMap:
 
     ``ink`` is float32 (H, W) in [0, 1] (1 = as dark as the typical stroke, 0 = paper), anti-aliased
     at stroke edges; ``mask`` is the thresholded ink (bool) with specks removed; ``blank`` is true
-    when nothing on the image is dark enough to be writing.
+    when nothing on the image is dark enough to be writing. ``polarity_sure`` is false when the
+    picture did not settle its polarity (see :func:`polarity`): a caller may read it the other way
+    round too.
     """
 
     ink: np.ndarray
     mask: np.ndarray
     dark_on_light: bool
     blank: bool
+    polarity_sure: bool = True
 
 
 def _resize(arr: np.ndarray, size: tuple[int, int], resample=Image.Resampling.BILINEAR) -> np.ndarray:
@@ -433,8 +436,9 @@ def extract_ink(
     if float(grey.max()) - float(grey.min()) < MIN_INK_CONTRAST:
         return InkMap(np.zeros_like(grey), empty, True if dark_on_light is None else dark_on_light, True)
     smooth = _smooth(grey)
+    sure = True
     if dark_on_light is None:
-        dark_on_light = _polarity(smooth)[0]
+        dark_on_light, sure = _polarity(smooth)
     # A grey closing (opening for light ink) wider than any stroke removes the strokes and keeps
     # everything wider, shadows with sharp edges included: closings preserve step edges.
     size = max(5, round(0.3 * min(height, width)), round(0.08 * max(height, width)))
@@ -449,14 +453,14 @@ def extract_ink(
         if wider > 1.25 * size:
             found = _ink_and_mask(smooth, wider, dark_on_light, peak_share) or found
     if found is None:
-        return InkMap(np.zeros_like(grey), empty, dark_on_light, True)
+        return InkMap(np.zeros_like(grey), empty, dark_on_light, True, sure)
     ink, mask, threshold = found
     strength = float(np.median(ink[mask]))
     if strength < MIN_INK_CONTRAST:
-        return InkMap(np.zeros_like(grey), empty, dark_on_light, True)
+        return InkMap(np.zeros_like(grey), empty, dark_on_light, True, sure)
     low = threshold / 2
     soft = np.clip((ink - low) / max(strength - low, 1e-3), 0.0, 1.0).astype(np.float32)
-    return InkMap(soft, mask, dark_on_light, False)
+    return InkMap(soft, mask, dark_on_light, False, sure)
 
 
 def _smooth(grey: np.ndarray) -> np.ndarray:
@@ -730,10 +734,11 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
     return erase_lines(mask, remove)
 
 
-def _frame_margin(shape: tuple[int, ...]) -> int:
-    """A piece touches a side of a picture of ``shape`` when it comes this close (pixels): the edge of
-    a page photographed in perspective runs a pixel or two inside the frame."""
-    return max(1, round(EDGE_MARGIN * min(shape[:2])))
+def _frame_margin(shape: tuple[int, ...], share: float = EDGE_MARGIN) -> int:
+    """A piece touches a side of a picture of ``shape`` when it comes this close (pixels, ``share``
+    of the short side): the edge of a page photographed in perspective runs a pixel or two inside
+    the frame."""
+    return max(1, round(share * min(shape[:2])))
 
 
 def _drop_frame_fragments(mask: np.ndarray) -> np.ndarray:
@@ -764,7 +769,7 @@ def _drop_neighbours(mask: np.ndarray) -> np.ndarray:
     if count <= 1:
         return mask
     height, width = mask.shape
-    margin = max(1, round(NEIGHBOUR_MARGIN * min(height, width)))
+    margin = _frame_margin(mask.shape, NEIGHBOUR_MARGIN)
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     boxes = [(sl[0].start, sl[0].stop, sl[1].start, sl[1].stop) for sl in ndi.find_objects(labels)]
     clear = [
@@ -899,6 +904,7 @@ class Preprocessed:
     (x1, y1 exclusive), or ``None`` when blank. ``dark_on_light``: the detected polarity.
     ``ink_fraction``: share of the 28×28 image that is ink (>0.5), a shape-sanity signal.
     ``pieces``: how many connected pieces the kept ink has (each at least :data:`PIECE_SHARE` of it).
+    ``polarity_sure``: whether the picture settled its polarity (see :class:`InkMap`).
     """
 
     image: np.ndarray
@@ -907,6 +913,7 @@ class Preprocessed:
     dark_on_light: bool
     ink_fraction: float
     pieces: int
+    polarity_sure: bool = True
 
 
 def _drop_frame_edges(mask: np.ndarray, depth_unit: float | None = None) -> np.ndarray:
@@ -980,7 +987,9 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     """
     loaded = source if isinstance(source, LoadedImage) else open_image(source)
     ink = extract_ink(loaded.grey, dark_on_light=dark_on_light)
-    blank = Preprocessed(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), None, True, ink.dark_on_light, 0.0, 0)
+    blank = Preprocessed(
+        np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), None, True, ink.dark_on_light, 0.0, 0, ink.polarity_sure
+    )
     if ink.blank:
         return blank
     mask = _select_digit(_drop_neighbours(clean_mask(ink.mask)))
@@ -1003,7 +1012,7 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     labels, count = ndi.label(mask, structure=np.ones((3, 3)))
     areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]
     pieces = int((areas >= PIECE_SHARE * areas.sum()).sum()) if count else 0
-    return Preprocessed(image, box, False, ink.dark_on_light, float((image > 0.5).mean()), pieces)
+    return Preprocessed(image, box, False, ink.dark_on_light, float((image > 0.5).mean()), pieces, ink.polarity_sure)
 
 
 def to_mnist(source: Any) -> np.ndarray:

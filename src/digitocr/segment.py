@@ -657,14 +657,22 @@ def _soft(ink: InkMap, group: _Group) -> np.ndarray:
 
 
 def split_digits(image: Any, score: Score | None = None, dark_on_light: bool | None = None) -> list[DigitCrop]:
-    """Find the digits of a number written on one line, left to right.
+    """Find the digits of a number written on one line, left to right (see :func:`find_digits`)."""
+    return find_digits(image, score, dark_on_light)[0]
+
+
+def find_digits(
+    image: Any, score: Score | None = None, dark_on_light: bool | None = None
+) -> tuple[list[DigitCrop], InkMap]:
+    """The digits of a number written on one line, left to right, and the ink they were found in
+    (its polarity, and whether the picture settled it: when not, a caller may try the other one).
 
     ``image``: anything :func:`digitocr.preprocess.open_image` reads, or a
     :class:`~digitocr.preprocess.LoadedImage`. ``score``: optional function from a list of 28×28
     MNIST-style images to a confidence in [0, 1] for each (e.g. the top calibrated probability of a
     classifier); with it, touching digits are cut where the pieces are most believable as digits.
-    ``dark_on_light`` forces the polarity (by default the picture decides). Returns an empty list
-    for a blank image.
+    ``dark_on_light`` forces the polarity (by default the picture decides). The list is empty for a
+    blank image.
     """
     loaded = image if isinstance(image, LoadedImage) else open_image(image)
     # No floor relative to the darkest writing here: faint comb fields and ruled lines must stay
@@ -673,7 +681,7 @@ def split_digits(image: Any, score: Score | None = None, dark_on_light: bool | N
     # neighbours into wide blobs, it cost as much as it gained (benchmarks/realistic.py).
     ink = extract_ink(loaded.grey, peak_share=0.0, thick_strokes=False, dark_on_light=dark_on_light)
     if ink.blank:
-        return []
+        return [], ink
     height = ink.mask.shape[0]
     # A box drawn around a short number is too short to be found as lines: erase closed boxes too.
     mask = _remove_boxes(_remove_number_lines(ink.mask))
@@ -681,7 +689,7 @@ def split_digits(image: Any, score: Score | None = None, dark_on_light: bool | N
     mask = _drop_specks(mask, speck_size(mask.shape))
     groups = _drop_other_rows(_components(mask), height)
     if not groups:
-        return []
+        return [], ink
     digit_height = _digit_height(groups)
     # Specks relative to the writing (the frame-relative rule above cannot know the digit size).
     groups = [g for g in groups if max(g.height, g.width) >= 0.12 * digit_height]
@@ -726,4 +734,4 @@ def split_digits(image: Any, score: Score | None = None, dark_on_light: bool | N
             min(loaded.original_size[1], math.ceil(group.y1 * s)),
         )
         crops.append(DigitCrop(soft, ink_to_mnist(soft), box))
-    return crops
+    return crops, ink
