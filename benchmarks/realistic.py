@@ -12,8 +12,8 @@ single-digit accuracy, exact-string and digit-level accuracy on 1-10 digit numbe
 MNIST round trip against the model's own test accuracy, tight crops (digits filling a 16-64 px
 square, USPS-style, and numbers cut to their ink), digits stored as other datasets store them
 (16-32 px, grey or 1-bit, any pen), cells and rows of cells cut from a form's grid with their
-neighbours' digits showing at the frame, 1s and 7s written the continental way (a flag on the 1, a bar across the 7),
-digits small in an uncropped photo, refusal rates, and images per second.
+neighbours' digits showing at the frame, 1s and 7s written the continental way (a flag on the 1, a
+bar across the 7), digits small in an uncropped photo, refusal rates, and images per second.
 """
 
 from __future__ import annotations
@@ -418,15 +418,19 @@ def tight_crops(images: np.ndarray, n: int, seed: int = 0) -> list[np.ndarray]:
         digit = images[k]
         rows, cols = np.nonzero(digit > 30)
         ink = Image.fromarray(digit[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1])
-        size = int(rng.integers(16, 65))
-        scale = size / max(ink.size)
-        ink = ink.resize(
-            (max(1, round(ink.width * scale)), max(1, round(ink.height * scale))), Image.Resampling.BILINEAR
-        )
-        square = Image.new("L", (size, size), 0)
-        square.paste(ink, ((size - ink.width) // 2, (size - ink.height) // 2))
-        out.append(np.asarray(square) if rng.random() < 0.5 else 255 - np.asarray(square))
+        square = _fit_square(ink, int(rng.integers(16, 65)))
+        out.append(square if rng.random() < 0.5 else 255 - square)
     return out
+
+
+def _fit_square(ink: Image.Image, size: int) -> np.ndarray:
+    """Ink (white on black, cut to itself) scaled to fill a ``size``-pixel square, keeping its aspect,
+    centred: uint8 (size, size)."""
+    scale = size / max(ink.size)
+    ink = ink.resize((max(1, round(ink.width * scale)), max(1, round(ink.height * scale))), Image.Resampling.BILINEAR)
+    square = Image.new("L", (size, size), 0)
+    square.paste(ink, ((size - ink.width) // 2, (size - ink.height) // 2))
+    return np.asarray(square)
 
 
 def tight_numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[tuple[np.ndarray, str]]:
@@ -516,14 +520,7 @@ def dataset_crops(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0)
     for k, i in enumerate(order):
         rng = _rng(seed, 9, k)
         alpha = _digit_alpha(images[i], 60, rng, stroke=rng.uniform(-0.5, 1.5))
-        size = int(rng.integers(16, 33))
-        scale = size / max(alpha.shape)
-        ink = Image.fromarray((alpha * 255).astype(np.uint8)).resize(
-            (max(1, round(alpha.shape[1] * scale)), max(1, round(alpha.shape[0] * scale))), Image.Resampling.BILINEAR
-        )
-        square = Image.new("L", (size, size), 0)
-        square.paste(ink, ((size - ink.width) // 2, (size - ink.height) // 2))
-        picture = np.asarray(square)
+        picture = _fit_square(Image.fromarray((alpha * 255).astype(np.uint8)), int(rng.integers(16, 33)))
         if rng.random() < 0.5:
             picture = np.where(picture >= 128, 255, 0).astype(np.uint8)
         out.append((picture if rng.random() < 0.5 else 255 - picture, int(labels[i])))
