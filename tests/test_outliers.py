@@ -51,6 +51,15 @@ def test_touching_pairs_are_two_digits_side_by_side(splits):
     assert np.mean(wide) > 0.8
 
 
+def test_touching_pairs_with_a_digit_thinner_than_the_overlap():
+    wide = torch.zeros(28, 28, dtype=torch.uint8)
+    wide[4:24, 6:22] = 255  # a solid block: wider than any overlap
+    thin = torch.zeros(28, 28, dtype=torch.uint8)
+    thin[4:24, 14] = 255  # a one-pixel stroke: narrower than most overlaps
+    pairs = touching_pairs(torch.stack([wide, thin]), 64, seed=0)
+    assert (pairs.numpy() > 60).any(axis=(1, 2)).all()
+
+
 def _train(digits: torch.Tensor, labels: torch.Tensor, outliers: torch.Tensor | None) -> torch.nn.Module:
     from digitocr.models import build_model
 

@@ -439,8 +439,10 @@ def touching_pairs(digits: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
         gap = round(rng.uniform(-0.2, 0.03) * height)
         left, right = parts
         x = max(left.shape[1] + gap, 1)
-        canvas = np.zeros((height, x + right.shape[1]), np.float32)
+        # a right-hand digit thinner than the overlap ends inside the left one
+        canvas = np.zeros((height, max(x + right.shape[1], left.shape[1])), np.float32)
         canvas[:, : left.shape[1]] = left
-        canvas[:, x:] = np.maximum(canvas[:, x:], right)
+        end = x + right.shape[1]
+        canvas[:, x:end] = np.maximum(canvas[:, x:end], right)
         out[k] = np.round(np.clip(ink_to_mnist(canvas), 0, 1) * 255).astype(np.uint8)
     return torch.from_numpy(out)
