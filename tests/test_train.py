@@ -49,7 +49,7 @@ class _InterruptAt(Callback):
 
 @pytest.mark.parametrize("where", [(0, 7), (1, 0)], ids=["mid-epoch", "epoch-start"])
 def test_interrupted_run_resumes_to_the_same_weights(tmp_path, splits, where):
-    options = dict(ema=0.9, augment="affine", outlier_batch=8, outlier_pairs=0.25)
+    options = dict(ema=0.9, augment="affine", outlier_batch=8, outlier_pairs=0.25, round_trip=0.05)
     config = _small(tmp_path, "interrupted", **options)
     reference = fit(_small(tmp_path, "reference", **options), splits=splits)
     with pytest.raises(TrainingInterrupted, match="--resume") as info:
@@ -119,6 +119,8 @@ def test_changing_only_the_model_builds_it_with_its_own_defaults(name):
 def test_bad_config_is_refused():
     with pytest.raises(DigitOCRError, match="optimizer"):
         TrainConfig(optimizer="rmsprop")
+    with pytest.raises(DigitOCRError, match="round_trip"):
+        TrainConfig(round_trip=1.5)
     with pytest.raises(DigitOCRError, match="Unknown config field"):
         TrainConfig.from_dict({"epochz": 3})
 

@@ -56,6 +56,10 @@ class TrainConfig:
     # Share of the training 1s and 7s redrawn the continental way (digitocr.data.continental_forms):
     # a 1 with a flag, a 7 with a bar across its stem. MNIST's writers were American. 0 = off.
     continental: float = 0.0
+    # Share of the training digits (and of the synthetic non-digits) replaced by themselves written
+    # on paper, photographed and read back by preprocess (digitocr.photo.round_trip), so the model
+    # sees what reading a real picture does to a digit. 0 = off.
+    round_trip: float = 0.0
     seed: int = 0
     device: str = "auto"
     val_size: int = 5000
@@ -83,6 +87,7 @@ class TrainConfig:
             (0 <= self.ema < 1, "ema must be in [0, 1)"),
             (0 <= self.warmup < 1, "warmup must be in [0, 1)"),
             (0 <= self.continental <= 1, f"continental must be in [0, 1], got {self.continental}"),
+            (0 <= self.round_trip <= 1, f"round_trip must be in [0, 1], got {self.round_trip}"),
         ]
         for ok, message in checks:
             if not ok:

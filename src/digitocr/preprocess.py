@@ -834,7 +834,8 @@ def stroke_width(image: np.ndarray) -> float:
     return 2.0 * area / max(perimeter, 1)
 
 
-def _disk(radius: int) -> np.ndarray:
+def disk(radius: int) -> np.ndarray:
+    """A disk-shaped footprint for grey dilation and erosion, (2r+1, 2r+1) bool."""
     y, x = np.mgrid[-radius : radius + 1, -radius : radius + 1]
     return (x * x + y * y) <= radius * radius + radius  # a rounder disk than r² for small radii
 
@@ -865,10 +866,10 @@ def ink_to_mnist(ink: np.ndarray, normalize_stroke: bool = True) -> np.ndarray:
         current = stroke_width(work)
         if 0 < current < low:
             radius = max(1, round((STROKE_TARGETS[0] - current) / 2))
-            work = ndi.grey_dilation(work, footprint=_disk(radius))
+            work = ndi.grey_dilation(work, footprint=disk(radius))
         elif current > high:
             radius = max(1, round((current - STROKE_TARGETS[1]) / 2))
-            thinned = ndi.grey_erosion(work, footprint=_disk(radius))
+            thinned = ndi.grey_erosion(work, footprint=disk(radius))
             if (thinned > 0.5).sum() >= 0.25 * (work > 0.5).sum():  # never erase the digit
                 work = thinned
         rows = np.nonzero((work > 0.05).any(axis=1))[0]

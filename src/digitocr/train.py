@@ -277,6 +277,8 @@ def fit(
     train_images, train_labels = splits.train_images, splits.train_labels
     if config.train_limit:
         train_images, train_labels = train_images[: config.train_limit], train_labels[: config.train_limit]
+    if config.round_trip:
+        train_images = _round_tripped(train_images, config.round_trip, config.seed)
 
     torch.manual_seed(config.seed)
     # The convolutional models keep their weights and inputs channels-last themselves (models.py).
@@ -520,7 +522,19 @@ def _outlier_batches(config: TrainConfig, device: torch.device, train_images: to
     pairs = round(config.outlier_pairs * count)
     if pairs:  # made from this run's training digits only, never from validation or test
         bank[:pairs] = touching_pairs(train_images.cpu(), pairs, seed=config.seed)
+    if config.round_trip:
+        bank = _round_tripped(bank, config.round_trip, config.seed + 1)
     return _OutlierBatches(bank, config, device)
+
+
+def _round_tripped(images: torch.Tensor, share: float, seed: int) -> torch.Tensor:
+    """``images`` with a seeded ``share`` of them replaced by :func:`digitocr.photo.round_trip`."""
+    from digitocr.photo import round_trip
+
+    chosen = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[: round(share * len(images))]
+    images = images.clone()
+    images[chosen] = round_trip(images[chosen].cpu(), seed=seed)[0].to(images.device)
+    return images
 
 
 def fit_and_test(
