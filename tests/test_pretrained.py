@@ -19,6 +19,7 @@ def test_pretrained_file_is_small_and_documented():
     assert ckpt["model"] == "cnn"
     assert ckpt["config"]["preset"] == "handwriting" and ckpt["config"]["outlier_batch"] > 0
     assert ckpt["config"]["continental"] > 0  # flagged 1s and crossed 7s (see tests/test_predict.py)
+    assert ckpt["config"]["round_trip"] > 0  # trained on digits read back from pictures (digitocr.photo)
     assert 0.2 < ckpt["extra"]["temperature"] < 5
     assert ckpt["metrics"]["val"]["accuracy"] >= 0.99 and "calibration" in ckpt["extra"]
 

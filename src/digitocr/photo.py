@@ -135,19 +135,19 @@ def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> floa
     return inter / union if union > 0 else 0.0
 
 
-def round_trip(images: torch.Tensor, seed: int = 0, start: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def round_trip(images: torch.Tensor, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """MNIST-style images (uint8 (N, 28, 28)) written on paper by :func:`on_paper` and read back by
     :func:`digitocr.preprocess.preprocess`: uint8 (N, 28, 28) and a bool (N,) saying which came back
     (a picture read as blank keeps its input image and ``False``, and so does one where reading
     kept something else than the digit: a box line, a shadow's edge, a piece of the digit; those
     are the reader's failures, not the digit's look, and their label would be wrong). Image ``k``
-    depends only on ``(seed, start + k)`` and ``images[k]``.
+    depends only on ``(seed, k)`` and ``images[k]``.
     """
     source = images.numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
     out = source.copy()
     ok = np.zeros(len(source), dtype=bool)
     for k, digit in enumerate(source):
-        picture, box = on_paper(digit, np.random.default_rng([seed, start + k, 577]))
+        picture, box = on_paper(digit, np.random.default_rng([seed, k, 577]))
         result = preprocess(picture)
         if not result.blank and _overlap(result.box, box) >= KEEP_OVERLAP:
             out[k] = np.round(np.clip(result.image, 0, 1) * 255).astype(np.uint8)
