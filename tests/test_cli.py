@@ -88,4 +88,5 @@ def test_config_line_shows_what_aims_a_preset_at_handwriting():
 
     line = _config_line(config_from_preset("handwriting"))
     assert "augment=handwriting" in line and "outlier_batch=32" in line and "continental=0.25" in line
+    assert "round_trip=0.5" in line
     assert "continental" not in _config_line(config_from_preset("fast"))
