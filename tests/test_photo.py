@@ -7,7 +7,7 @@ import torch
 from scipy import ndimage as ndi
 
 from digitocr.data import normalize
-from digitocr.photo import in_a_row, on_paper, round_trip, round_trip_in_rows
+from digitocr.photo import on_paper, round_trip
 from digitocr.predict import Recognizer
 
 
@@ -43,35 +43,6 @@ def test_round_trip_gives_back_mnist_style_digits_the_model_reads(splits):
         cy, cx = ndi.center_of_mass(image)
         assert abs(cy - 14) < 2.5 and abs(cx - 14) < 2.5
     # what comes back is still the digit: the shipped model reads nearly all of them
-    model = Recognizer().model
-    with torch.inference_mode():
-        predicted = model(normalize(out[ok]).unsqueeze(1)).argmax(1)
-    assert (predicted == labels[ok]).float().mean() > 0.95
-
-
-def test_in_a_row_writes_the_digits_left_to_right_where_it_says(splits):
-    digits = [splits.train_images[k].numpy() for k in range(4)]
-    for k in range(10):
-        picture, boxes, owner = in_a_row(digits, np.random.default_rng([1, k]))
-        again = in_a_row(digits, np.random.default_rng([1, k]))
-        assert np.array_equal(picture, again[0]) and boxes == again[1]
-        assert picture.dtype == np.uint8 and owner.shape == picture.shape and len(boxes) == 4
-        assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)  # left to right
-        for index, (x0, y0, x1, y1) in enumerate(boxes):
-            assert 0 <= x0 < x1 <= picture.shape[1] and 0 <= y0 < y1 <= picture.shape[0]
-            ys, xs = np.nonzero(owner == index)  # each digit's ink lies in its box
-            assert xs.size and xs.min() >= x0 and xs.max() < x1 and ys.min() >= y0 and ys.max() < y1
-
-
-def test_round_trip_in_rows_gives_back_the_digit_cut_out_of_a_number(splits):
-    images, labels = splits.train_images[:200], splits.train_labels[:200]
-    out, ok = round_trip_in_rows(images, seed=2)
-    assert out.shape == images.shape and out.dtype == torch.uint8
-    assert torch.equal(out, round_trip_in_rows(images, seed=2)[0])
-    assert torch.equal(out[~ok], images[~ok])  # pieces that were not the digit keep the input
-    assert not torch.equal(out[ok], images[ok])
-    assert 0.6 < ok.float().mean() < 0.95  # some pieces hold a neighbour or lost half the digit
-    # a kept piece is the digit, not two digits or half of one: the shipped model reads nearly all
     model = Recognizer().model
     with torch.inference_mode():
         predicted = model(normalize(out[ok]).unsqueeze(1)).argmax(1)

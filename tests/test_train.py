@@ -49,7 +49,7 @@ class _InterruptAt(Callback):
 
 @pytest.mark.parametrize("where", [(0, 7), (1, 0)], ids=["mid-epoch", "epoch-start"])
 def test_interrupted_run_resumes_to_the_same_weights(tmp_path, splits, where):
-    options = dict(ema=0.9, augment="affine", outlier_batch=8, outlier_pairs=0.25, round_trip=0.05, round_trip_rows=0.05)
+    options = dict(ema=0.9, augment="affine", outlier_batch=8, outlier_pairs=0.25, round_trip=0.05)
     config = _small(tmp_path, "interrupted", **options)
     reference = fit(_small(tmp_path, "reference", **options), splits=splits)
     with pytest.raises(TrainingInterrupted, match="--resume") as info:
@@ -121,8 +121,6 @@ def test_bad_config_is_refused():
         TrainConfig(optimizer="rmsprop")
     with pytest.raises(DigitOCRError, match="round_trip"):
         TrainConfig(round_trip=1.5)
-    with pytest.raises(DigitOCRError, match="round_trip_rows"):
-        TrainConfig(round_trip=0.5, round_trip_rows=0.6)
     with pytest.raises(DigitOCRError, match="Unknown config field"):
         TrainConfig.from_dict({"epochz": 3})
 

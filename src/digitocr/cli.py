@@ -165,7 +165,7 @@ def train(
         if not as_json and main_process:
             console.print(f"[bold]Training[/bold] {config.model} → {run_dir}", highlight=False)
             console.print(_config_line(config), highlight=False)
-            if config.round_trip or config.round_trip_rows:  # a minute or a few before the first epoch
+            if config.round_trip:  # a minute or two before the first epoch starts
                 console.print("Writing training digits on paper and reading them back (round_trip) …")
         progress = _ProgressCallback(interactive=console.is_terminal and not as_json)
         try:
@@ -203,11 +203,7 @@ def train(
 def _config_line(config) -> str:
     fields = ("epochs", "batch_size", "lr", "optimizer", "schedule", "label_smoothing", "augment", "ema", "seed")
     # What aims a preset at real handwriting, shown when it is on.
-    fields += tuple(
-        k
-        for k in ("outlier_batch", "outlier_pairs", "continental", "round_trip", "round_trip_rows")
-        if getattr(config, k)
-    )
+    fields += tuple(k for k in ("outlier_batch", "outlier_pairs", "continental", "round_trip") if getattr(config, k))
     return "config: " + ", ".join(f"{k}={getattr(config, k)}" for k in fields) + f", model_kwargs={config.model_kwargs}"
 
 

@@ -60,10 +60,6 @@ class TrainConfig:
     # on paper, photographed and read back by preprocess (digitocr.photo.round_trip), so the model
     # sees what reading a real picture does to a digit. 0 = off.
     round_trip: float = 0.0
-    # Share of the training digits (others than those above) replaced by themselves written in a row
-    # of digits, photographed and cut out again by segment (digitocr.photo.round_trip_in_rows), so the
-    # model sees what cutting a number into digits does to one. 0 = off.
-    round_trip_rows: float = 0.0
     seed: int = 0
     device: str = "auto"
     val_size: int = 5000
@@ -92,10 +88,6 @@ class TrainConfig:
             (0 <= self.warmup < 1, "warmup must be in [0, 1)"),
             (0 <= self.continental <= 1, f"continental must be in [0, 1], got {self.continental}"),
             (0 <= self.round_trip <= 1, f"round_trip must be in [0, 1], got {self.round_trip}"),
-            (
-                0 <= self.round_trip_rows <= 1 - self.round_trip,
-                f"round_trip_rows must be in [0, 1 - round_trip], got {self.round_trip_rows}",
-            ),
         ]
         for ok, message in checks:
             if not ok:

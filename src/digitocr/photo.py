@@ -17,7 +17,6 @@ Image ``k`` depends only on ``(seed, k)`` and the input image.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -25,27 +24,20 @@ from PIL import Image
 from scipy import ndimage as ndi
 
 from digitocr.preprocess import disk, preprocess
-from digitocr.segment import find_digits
 
 # Digit height on the page, in pixels: from a small scan to a close phone photo.
 HEIGHT_RANGE = (16, 96)
 # Pen width change, in MNIST pixels (a 28-px digit), before scaling to the page.
 PEN_RANGE = (-0.8, 1.6)
-# Space between neighbouring digits in a row, in digit heights: from well apart to overlapping (negative).
-ROW_GAP = (-0.25, 0.5)
-# A piece cut from a row is kept as the digit when this share of its ink is the digit's, and it
-# holds this share of the digit's ink.
-ROW_PURITY, ROW_COVERAGE = 0.9, 0.85
 # A round trip is kept when the ink read back covers the digit's box this well (intersection over union).
 KEEP_OVERLAP = 0.7
 
 
-def _pen(digit: np.ndarray, height: int, rng: np.random.Generator, change: float | None = None) -> np.ndarray:
-    """The digit's ink as a pen stroke ``height`` pixels tall: float alpha in [0, 1], cropped to the ink.
-    ``change``: the pen width change (in :data:`PEN_RANGE`; drawn at random when ``None``)."""
+def _pen(digit: np.ndarray, height: int, rng: np.random.Generator) -> np.ndarray:
+    """The digit's ink as a pen stroke ``height`` pixels tall: float alpha in [0, 1], cropped to the ink."""
     size = max(10, round(height * 28 / 20))
     alpha = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR), np.float32) / 255
-    radius = (rng.uniform(*PEN_RANGE) if change is None else change) * size / 28 / 2
+    radius = rng.uniform(*PEN_RANGE) * size / 28 / 2
     if radius >= 0.5:
         alpha = ndi.grey_dilation(alpha, footprint=disk(round(radius)))
     elif radius <= -0.5:
@@ -112,50 +104,10 @@ def on_paper(digit: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, t
     dh, dw = alpha.shape
     top, bottom = (round(dh * rng.uniform(0.08, 0.6)) for _ in range(2))
     left, right = (round(max(dh, dw) * rng.uniform(0.08, 0.6)) for _ in range(2))
-    ink = np.zeros((dh + top + bottom, dw + left + right), np.float32)
+    shape = (dh + top + bottom, dw + left + right)
+    ink = np.zeros(shape, np.float32)
     ink[top : top + dh, left : left + dw] = alpha
-    box = (left, top, left + dw, top + dh)
-    return _photograph(ink, box, rng), box
-
-
-def in_a_row(
-    digits: Sequence[np.ndarray], rng: np.random.Generator
-) -> tuple[np.ndarray, list[tuple[int, int, int, int]], np.ndarray]:
-    """MNIST-style digits written left to right on one line with one pen, from well apart to
-    touching or overlapping (see :data:`ROW_GAP`), and photographed as :func:`on_paper` does:
-    the picture, each digit's box, in order, and which digit's ink each pixel holds most of
-    (int8, -1 where there is hardly any ink)."""
-    height = int(rng.integers(*HEIGHT_RANGE))
-    change = rng.uniform(*PEN_RANGE)
-    alphas = [_pen(d, max(8, round(height * rng.uniform(0.9, 1.1))), rng, change) for d in digits]
-    tallest = max(a.shape[0] for a in alphas)
-    shifts = [round(rng.uniform(-0.08, 0.08) * tallest) for _ in alphas]  # the writing wanders off the line
-    gaps = [round(rng.uniform(*ROW_GAP) * tallest) for _ in alphas[1:]]
-    top, bottom = (round(tallest * rng.uniform(0.08, 0.6)) + max(map(abs, shifts)) for _ in range(2))
-    left, right = (round(tallest * rng.uniform(0.08, 0.6)) for _ in range(2))
-    xs = [left]
-    for alpha, gap in zip(alphas[:-1], gaps, strict=True):
-        xs.append(max(left, xs[-1] + alpha.shape[1] + gap))
-    width = max(x + a.shape[1] for x, a in zip(xs, alphas, strict=True)) + right
-    ink = np.zeros((tallest + top + bottom, width), np.float32)
-    owner = np.full(ink.shape, -1, np.int8)
-    boxes = []
-    for index, (x, y, alpha) in enumerate(zip(xs, (top + s for s in shifts), alphas, strict=True)):
-        h, w = alpha.shape
-        stronger = alpha > np.maximum(ink[y : y + h, x : x + w], 0.2)
-        owner[y : y + h, x : x + w][stronger] = index
-        ink[y : y + h, x : x + w] = np.maximum(ink[y : y + h, x : x + w], alpha)
-        boxes.append((x, y, x + w, y + h))
-    whole = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
-    return _photograph(ink, whole, rng), boxes, owner
-
-
-def _photograph(ink: np.ndarray, box: tuple[int, int, int, int], rng: np.random.Generator) -> np.ndarray:
-    """Ink (float alpha) on a page with printed lines around ``box``, lit, blurred, noisy, maybe
-    JPEG-compressed: a uint8 grey picture."""
-    shape = ink.shape
-    dh = box[3] - box[1]
-    lines = _lines(shape, box, rng)
+    lines = _lines(shape, (left, top, left + dw, top + dh), rng)
     page = _page(shape, rng)
     page *= 1 - lines * rng.uniform(0.3, 0.7)
     darkness = rng.uniform(0.35, 0.95)  # a pencil's grey to a marker's black
@@ -171,7 +123,7 @@ def _photograph(ink: np.ndarray, box: tuple[int, int, int, int], rng: np.random.
         buffer = io.BytesIO()
         picture.save(buffer, format="JPEG", quality=int(rng.integers(30, 95)))
         picture = Image.open(io.BytesIO(buffer.getvalue()))
-    return np.asarray(picture.convert("L"))
+    return np.asarray(picture.convert("L")), (left, top, left + dw, top + dh)
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -199,41 +151,5 @@ def round_trip(images: torch.Tensor, seed: int = 0) -> tuple[torch.Tensor, torch
         result = preprocess(picture)
         if not result.blank and _overlap(result.box, box) >= KEEP_OVERLAP:
             out[k] = np.round(np.clip(result.image, 0, 1) * 255).astype(np.uint8)
-            ok[k] = True
-    return torch.from_numpy(out), torch.from_numpy(ok)
-
-
-def round_trip_in_rows(images: torch.Tensor, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Like :func:`round_trip`, but each image is written in a row of two to four digits (its
-    neighbours drawn from ``images``) by :func:`in_a_row` and cut out again by
-    :func:`digitocr.segment.find_digits`, as ``read`` does: what a digit looks like once it has
-    been cut out of a number (a neighbour's stroke across the cut, a piece of it cut off, the ink
-    threshold of the whole line). Segmentation runs without a classifier (cuts by width). A piece is
-    kept when it is the digit: at least :data:`ROW_PURITY` of its ink is that digit's and it holds
-    :data:`ROW_COVERAGE` of that digit's ink read from the picture. Image ``k`` depends only on
-    ``(seed, k)`` and ``images``.
-    """
-    source = images.numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
-    out = source.copy()
-    ok = np.zeros(len(source), dtype=bool)
-    for k, digit in enumerate(source):
-        rng = np.random.default_rng([seed, k, 578])
-        count = int(rng.integers(2, 5))
-        row = [source[j] for j in rng.integers(0, len(source), count - 1)]
-        place = int(rng.integers(count))
-        row.insert(place, digit)
-        picture, boxes, owner = in_a_row(row, rng)
-        crops, ink = find_digits(picture)
-        if not crops:
-            continue
-        mine = np.count_nonzero(ink.mask & (owner == place))
-        best = max(crops, key=lambda crop: _overlap(crop.box, boxes[place]))
-        x0, y0, _, _ = best.box
-        top, left = max(0, y0 - 1), max(0, x0 - 1)  # the crop's image has a one-pixel rim (segment._soft)
-        h, w = best.image.shape
-        held = owner[top : top + h, left : left + w][best.image > 0.5]
-        held = held[held >= 0]
-        if held.size and mine and np.mean(held == place) >= ROW_PURITY and np.sum(held == place) >= ROW_COVERAGE * mine:
-            out[k] = np.round(np.clip(best.image28, 0, 1) * 255).astype(np.uint8)
             ok[k] = True
     return torch.from_numpy(out), torch.from_numpy(ok)

@@ -277,8 +277,8 @@ def fit(
     train_images, train_labels = splits.train_images, splits.train_labels
     if config.train_limit:
         train_images, train_labels = train_images[: config.train_limit], train_labels[: config.train_limit]
-    if config.round_trip or config.round_trip_rows:
-        train_images = _round_tripped(train_images, config.round_trip, config.seed, config.round_trip_rows)
+    if config.round_trip:
+        train_images = _round_tripped(train_images, config.round_trip, config.seed)
 
     torch.manual_seed(config.seed)
     # The convolutional models keep their weights and inputs channels-last themselves (models.py).
@@ -527,19 +527,13 @@ def _outlier_batches(config: TrainConfig, device: torch.device, train_images: to
     return _OutlierBatches(bank, config, device)
 
 
-def _round_tripped(images: torch.Tensor, share: float, seed: int, rows: float = 0.0) -> torch.Tensor:
-    """``images`` with a seeded ``share`` of them replaced by :func:`digitocr.photo.round_trip`,
-    and a share ``rows`` of the others by :func:`digitocr.photo.round_trip_in_rows`."""
-    from digitocr.photo import round_trip, round_trip_in_rows
+def _round_tripped(images: torch.Tensor, share: float, seed: int) -> torch.Tensor:
+    """``images`` with a seeded ``share`` of them replaced by :func:`digitocr.photo.round_trip`."""
+    from digitocr.photo import round_trip
 
-    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
-    alone = round(share * len(images))
-    chosen, in_rows = order[:alone], order[alone : alone + round(rows * len(images))]
+    chosen = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[: round(share * len(images))]
     images = images.clone()
-    if len(chosen):
-        images[chosen] = round_trip(images[chosen].cpu(), seed=seed)[0].to(images.device)
-    if len(in_rows):
-        images[in_rows] = round_trip_in_rows(images[in_rows].cpu(), seed=seed)[0].to(images.device)
+    images[chosen] = round_trip(images[chosen].cpu(), seed=seed)[0].to(images.device)
     return images
 
 
