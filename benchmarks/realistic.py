@@ -13,7 +13,8 @@ MNIST round trip against the model's own test accuracy, tight crops (digits fill
 square, USPS-style, and numbers cut to their ink), digits stored as other datasets store them
 (16-32 px, grey or 1-bit, any pen), cells and rows of cells cut from a form's grid with their
 neighbours' digits showing at the frame, 1s and 7s written the continental way (a flag on the 1, a
-bar across the 7), digits small in an uncropped photo, refusal rates, and images per second.
+bar across the 7), digits small in an uncropped photo, slips of paper photographed lying on a desk,
+refusal rates, and images per second.
 """
 
 from __future__ import annotations
@@ -509,6 +510,44 @@ def small_in_photo(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0
     return out
 
 
+def on_a_desk(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """A slip of paper photographed lying on a desk: a single digit (even ``k``) or a number (odd),
+    composed as in :func:`single_digits` and :func:`numbers`, turned up to 20°, on a dark or
+    mid-grey desk with a wood-like grain, covering 4-60% of the picture, lit unevenly."""
+    order = np.random.default_rng([seed, 12]).permutation(len(images))
+    out = []
+    used = 0
+    for k in range(n):
+        rng = _rng(seed, 12, k)
+        count = 1 if k % 2 == 0 else int(rng.integers(2, 8))
+        idx = order[used : used + count]
+        used += count
+        if count == 1:
+            sheet = _single(images[idx[0]], int(labels[idx[0]]), rng)
+        else:
+            sheet = _number([images[i] for i in idx], [int(labels[i]) for i in idx], rng)
+        paper = Image.open(io.BytesIO(sheet.data)).convert("RGB")
+        angle = rng.uniform(-20, 20)
+        cover = Image.new("L", paper.size, 255).rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
+        paper = paper.rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
+        pw, ph = paper.size
+        share = rng.uniform(0.04, 0.6)
+        w = max(int(pw * 1.15), int(math.sqrt(pw * ph / share * rng.uniform(1.0, 1.6))))
+        h = max(int(ph * 1.15), int(pw * ph / share / w))
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        grain = np.sin(xx / rng.uniform(3, 20) + 2 * np.sin(yy / rng.uniform(20, 80))) * rng.uniform(0, 0.06)
+        desk = (rng.uniform(0.05, 0.4) + grain)[..., None] * rng.uniform(0.7, 1.0, 3)  # a brown or grey desk
+        picture = Image.fromarray((np.clip(desk, 0, 1) * 255).astype(np.uint8))
+        x, y = int(rng.integers(0, w - pw + 1)), int(rng.integers(0, h - ph + 1))
+        picture.paste(paper, (x, y), cover)
+        light = 1 - rng.uniform(0, 0.35) * (xx / w if rng.random() < 0.5 else yy / h)
+        arr = np.asarray(picture, np.float32) / 255 * light[..., None]
+        arr = arr + rng.normal(0, rng.uniform(0, 0.02), arr.shape).astype(np.float32)
+        img = Image.fromarray((np.clip(arr, 0, 1) * 255).astype(np.uint8))
+        out.append(Sample(_encode(img, rng), sheet.label, "desk-" + sheet.kind, (), sheet.pen))
+    return out
+
+
 def dataset_crops(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[tuple[np.ndarray, int]]:
     """Digits stored the way other handwriting datasets store them: drawn with a varied pen, cut to
     the ink and fitted into a 16-32 px square keeping the aspect (USPS 16×16, Semeion 16×16, cells
@@ -669,6 +708,15 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     results["small_in_photo_accuracy"] = float(
         np.mean([str(p.digit) == s.label for p, s in zip(preds, small, strict=True)])
     )
+    desk = on_a_desk(images, labels, n, seed)
+    singles_on_desk = [s for s in desk if s.kind == "desk-single"]
+    preds = recognizer.predict([s.data for s in singles_on_desk])
+    results["desk_single_accuracy"] = float(
+        np.mean([str(p.digit) == s.label for p, s in zip(preds, singles_on_desk, strict=True)])
+    )
+    results["desk_number_exact"] = float(
+        np.mean([recognizer.read(s.data).text == s.label for s in desk if s.kind != "desk-single"])
+    )
     probs, _ = recognizer.classify(images[:n] / 255.0)
     results["model_test_accuracy_same_digits"] = float(np.mean(probs.argmax(1) == labels[:n]))
 
@@ -722,6 +770,7 @@ def main() -> None:
             "single": single_digits(images, labels, 12, args.seed),
             "number": numbers(images, labels, 12, args.seed),
             "other": non_digits(12, args.seed),
+            "desk": on_a_desk(images, labels, 12, args.seed),
         }
         for name, samples in sets.items():
             for k, s in enumerate(samples):

@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image, ImageFilter
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,3 +42,24 @@ def splits(mnist_root):
 @pytest.fixture(autouse=True)
 def _two_threads():
     torch.set_num_threads(2)
+
+
+def _on_a_desk(sheet: np.ndarray, angle: float, at: tuple[int, int], size=(480, 640), seed=0) -> np.ndarray:
+    """``sheet`` (uint8 grey paper with writing) turned ``angle`` degrees counter-clockwise, lying at
+    ``at`` (x, y) on a dark desk with a wood-like grain, the light falling off to one side."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    desk = 55 + 15 * np.sin(xx / 7 + 2 * np.sin(yy / 40)) + rng.normal(0, 3, (h, w))
+    picture = Image.fromarray(np.clip(desk, 0, 255).astype(np.uint8))
+    cover = Image.new("L", sheet.shape[::-1], 255).rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
+    turned = Image.fromarray(sheet).rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
+    picture.paste(turned, at, cover)
+    lit = np.asarray(picture, np.float32) * (1 - 0.25 * xx / w)
+    return np.asarray(Image.fromarray(lit.astype(np.uint8)).filter(ImageFilter.GaussianBlur(1)))
+
+
+@pytest.fixture
+def on_a_desk():
+    """A phone photo of a slip of paper lying on a desk: ``on_a_desk(sheet, angle, (x, y))``."""
+    return _on_a_desk

@@ -11,7 +11,7 @@ from PIL import Image
 from scipy import ndimage as ndi
 
 from digitocr.errors import ImageError
-from digitocr.preprocess import load_image, otsu_threshold, preprocess, to_mnist
+from digitocr.preprocess import LoadedImage, find_page, load_image, open_image, otsu_threshold, preprocess, to_mnist
 
 
 @pytest.fixture(scope="module")
@@ -445,3 +445,55 @@ def test_what_is_left_of_an_empty_cells_border_is_not_a_digit(digits):
     with_digit = page.copy()
     with_digit[30:110, 25:105] = np.minimum(with_digit[30:110, 25:105], paper_digit(digits[0][1], 80))
     assert similarity(to_mnist(with_digit), digits[0][1] / 255.0) > 0.85
+
+
+def test_a_sheet_photographed_on_a_dark_desk_is_read(digits, on_a_desk):
+    images, _ = digits
+    sheet = np.full((150, 200), 225, np.uint8)
+    sheet[15:135, 40:160] = paper_digit(images[0], 120) * 0.9 + 22  # grey paper: ink stays darker
+    picture = on_a_desk(sheet, 12, (300, 150))
+    page = find_page(open_image(picture).grey)
+    assert page is not None and page.mask.shape == picture.shape
+    assert 0.08 < page.mask.mean() < 0.14  # 200 × 150 of 640 × 480, turned: about 10%
+    assert abs(np.degrees(page.angle) + 12) < 2  # turned 12° counter-clockwise (the angle is clockwise)
+    result = preprocess(picture)
+    assert not result.blank and result.dark_on_light
+    assert similarity(result.image, to_mnist(paper_digit(images[0]))) > 0.8
+    x0, y0, x1, y1 = result.box  # in the picture, on the sheet
+    assert 300 < x0 < x1 < 560 and 150 < y0 < y1 < 400
+    # read as the whole picture, the desk is the paper and the sheet the ink: nothing like the digit
+    whole = preprocess(picture, dark_on_light=False)
+    assert whole.blank or similarity(whole.image, to_mnist(paper_digit(images[0]))) < 0.5
+
+
+def test_what_is_no_sheet_on_a_desk(digits, on_a_desk):
+    images, _ = digits
+    zero = images[3]  # MNIST test image 3 is a 0
+    heavy = ndi.grey_dilation(np.asarray(Image.fromarray(zero).resize((280, 280))), footprint=disk_footprint(12))
+    sheet = np.full((150, 200), 225, np.uint8)
+    sheet[15:135, 40:160] = paper_digit(images[0], 120) * 0.9 + 22
+    shadowed = np.asarray(Image.fromarray(paper_digit(images[0], 300)), np.float32)
+    shadowed[:, :120] *= 0.6  # a shadow's edge across the page
+    for picture in (
+        zero,  # MNIST's own convention: white on black
+        heavy,  # a 0 drawn with a broad round brush on a black canvas
+        255 - paper_digit(images[0], 200),  # chalk on a board
+        paper_digit(images[0], 200),  # a page that fills the picture
+        shadowed.astype(np.uint8),
+        np.full((200, 300), 40, np.uint8),  # a dark, empty picture
+        on_a_desk(np.full((150, 200), 225, np.uint8), 0, (300, 150)),  # a blank sheet: nothing written
+    ):
+        assert find_page(open_image(picture).grey) is None
+    assert zero.shape == (28, 28) and preprocess(heavy).box is not None
+
+
+def disk_footprint(radius: int) -> np.ndarray:
+    y, x = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    return x * x + y * y <= radius * radius
+
+
+def test_boxes_map_back_through_a_turned_cut_out():
+    # a cut-out turned 90°: its pixel (x, y) lies at (100 - y, 20 + x) in a picture reduced 2×
+    loaded = LoadedImage(np.zeros((10, 10), np.float32), (400, 300), 2.0, (0.0, -1.0, 100.0, 1.0, 0.0, 20.0))
+    assert loaded.box(1, 2, 4, 6) == (188, 42, 196, 48)
+    assert LoadedImage(np.zeros((5, 5), np.float32), (10, 10)).box(1, 1, 3, 4) == (1, 1, 3, 4)

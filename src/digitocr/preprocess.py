@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 from scipy import ndimage as ndi
+from scipy.spatial import ConvexHull, QhullError
 
 from digitocr.errors import ImageError
 
@@ -42,6 +43,14 @@ STROKE_TARGETS = (8.5, 11.8)
 
 # Images larger than this are refused before decoding (a 50-megapixel photo is 200 MB as float32).
 MAX_PIXELS = 50_000_000
+# A sheet of paper on a darker desk (find_page): the share of the picture it covers, the desk's
+# brightness at most this share of the paper's, the sheet's area over its enclosing rectangle's,
+# the share of it that is paper (not writing), and the reduced copy it is looked for on.
+PAGE_AREA = (0.02, 0.9)
+PAGE_DESK_RATIO = 0.65
+PAGE_RECTANGULARITY = 0.9
+PAGE_PAPER_SHARE = 0.6
+PAGE_WORK_SIDE = 256
 # Big images are reduced to at most this many pixels on their long side before any processing.
 WORK_MAX_SIDE = 1600
 # Ink must be at least this much darker than the paper (fraction of the paper's brightness), after
@@ -97,12 +106,30 @@ class LoadedImage:
     """A grey image as float32 (H, W) in [0, 1], 1 = white, after EXIF orientation.
 
     ``scale`` is how many original pixels one pixel of ``grey`` spans (>1 when a big image was
-    reduced on loading); ``original_size`` is (width, height) of the oriented original.
+    reduced on loading); ``original_size`` is (width, height) of the oriented original. When
+    ``grey`` is a part of the reduced picture (the sheet of paper :func:`on_the_page` cut out and
+    turned straight), ``placement`` (a, b, c, d, e, f) says where: pixel (x, y) of ``grey`` lies at
+    (a·x + b·y + c, d·x + e·y + f) in the reduced picture.
     """
 
     grey: np.ndarray
     original_size: tuple[int, int]
     scale: float = 1.0
+    placement: tuple[float, float, float, float, float, float] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+    def box(self, x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
+        """A box (x0, y0, x1, y1) in ``grey``'s pixels (x1, y1 exclusive) → in the original's pixels
+        (the box around it there, when ``grey`` was turned)."""
+        a, b, c, d, e, f = self.placement
+        xs = [a * x + b * y + c for x in (x0, x1) for y in (y0, y1)]
+        ys = [d * x + e * y + f for x in (x0, x1) for y in (y0, y1)]
+        s = self.scale
+        return (
+            max(0, int(min(xs) * s)),
+            max(0, int(min(ys) * s)),
+            min(self.original_size[0], math.ceil(max(xs) * s)),
+            min(self.original_size[1], math.ceil(max(ys) * s)),
+        )
 
 
 def _describe(source: Any) -> str:
@@ -497,6 +524,136 @@ def _polarity(smooth: np.ndarray) -> tuple[bool, bool]:
     darker = int((deviation < -MIN_INK_CONTRAST / 2).sum())
     lighter = int((deviation > MIN_INK_CONTRAST / 2).sum())
     return darker >= lighter, True
+
+
+# ---------------------------------------------------------------------------------------------
+# A sheet of paper on a darker desk
+# ---------------------------------------------------------------------------------------------
+
+
+def _enclosing_rectangle(mask: np.ndarray) -> tuple[float, float]:
+    """The region's area over its smallest enclosing rectangle's, at any angle (rotating calipers
+    over the convex hull): 1 for a rectangle, about 0.9 for a sheet seen in perspective, π/4 for an
+    ellipse such as a heavy 0; and that rectangle's angle (radians, in (-π/4, π/4]: the turn that
+    brings its sides level)."""
+    ys, xs = np.nonzero(mask)
+    if ys.size < 4:
+        return 0.0, 0.0
+    points = np.column_stack([xs, ys]).astype(np.float64)
+    try:
+        hull = points[ConvexHull(points).vertices]
+    except QhullError:  # all on one line
+        return 0.0, 0.0
+    edges = np.diff(np.vstack([hull, hull[:1]]), axis=0)
+    best, best_angle = math.inf, 0.0
+    for angle in np.unique(np.round(np.arctan2(edges[:, 1], edges[:, 0]) % (np.pi / 2), 6)):
+        c, s = math.cos(angle), math.sin(angle)
+        u, v = hull @ np.array([c, s]), hull @ np.array([-s, c])
+        area = (np.ptp(u) + 1) * (np.ptp(v) + 1)  # +1: pixels, not their centres
+        if area < best:
+            best, best_angle = area, float(angle)
+    return float(mask.sum() / best), best_angle - np.pi / 2 if best_angle > np.pi / 4 else best_angle
+
+
+@dataclass(frozen=True)
+class Page:
+    """A sheet of paper found on a picture: ``mask`` (bool, the picture's shape: the sheet with the
+    writing on it) and ``angle``, how far its sides are turned from level (radians, clockwise on the
+    picture, in (-π/4, π/4])."""
+
+    mask: np.ndarray
+    angle: float
+
+
+def find_page(grey: np.ndarray) -> Page | None:
+    """Where a sheet of paper photographed on a darker desk lies (:class:`Page`), or ``None`` when
+    the picture is not one.
+
+    A phone photo of a note on a table is mostly desk when the note is small in it; read as a whole,
+    the desk looks like a board and the sheet like chalk, and nothing is read. A sheet is the largest
+    bright region (Otsu on a reduced copy) that covers :data:`PAGE_AREA` of the picture, is
+    rectangular (:data:`PAGE_RECTANGULARITY`: a heavy 0 or a blot is not), mostly paper with
+    something darker written inside it (:data:`PAGE_PAPER_SHARE`), much brighter than what lies
+    around it (:data:`PAGE_DESK_RATIO`: a shadow's edge dims paper less), and has desk beyond at
+    least three of its sides (a shadow across a sheet leaves lit paper at the frame on two or more).
+    """
+    height, width = grey.shape
+    # Desk beyond three sides: three sides of the frame mostly dark next to the brightest paper.
+    # Most pictures stop here, at the cost of four medians.
+    sides = (grey[0], grey[-1], grey[:, 0], grey[:, -1])
+    if sum(float(np.median(side)) <= PAGE_DESK_RATIO * float(grey.max()) for side in sides) < 3:
+        return None
+    factor = max(1.0, max(height, width) / PAGE_WORK_SIDE)
+    size = (max(1, round(width / factor)), max(1, round(height / factor)))
+    small = ndi.gaussian_filter(_resize(grey, size, Image.Resampling.BOX) if factor > 1 else grey, 1.0)
+    if min(small.shape) < 16:
+        return None
+    bright = small > otsu_threshold(small)
+    labels, count = ndi.label(bright)
+    if count == 0:
+        return None
+    paper = labels == 1 + int(np.argmax(np.bincount(labels.ravel())[1:]))
+    sheet = ndi.binary_fill_holes(paper)
+    area = int(sheet.sum())
+    if not PAGE_AREA[0] * small.size <= area <= PAGE_AREA[1] * small.size:
+        return None
+    written = area - int(paper.sum())
+    if not 0 < written <= (1 - PAGE_PAPER_SHARE) * area:
+        return None
+    if float(np.median(small[~sheet])) > PAGE_DESK_RATIO * float(np.median(small[paper])):
+        return None
+    ys, xs = np.nonzero(sheet)
+    margin = max(1, round(0.02 * min(small.shape)))
+    sides = (
+        int(xs.min() >= margin)
+        + int(ys.min() >= margin)
+        + int(xs.max() < small.shape[1] - margin)
+        + int(ys.max() < small.shape[0] - margin)
+    )
+    rectangular, angle = _enclosing_rectangle(sheet)
+    if sides < 3 or rectangular < PAGE_RECTANGULARITY:
+        return None
+    return Page(_resize(sheet.astype(np.float32), (width, height)) > 0.5, angle)
+
+
+def on_the_page(loaded: LoadedImage) -> LoadedImage:
+    """The sheet of paper :func:`find_page` finds, cut out of the picture and turned level (writing
+    runs along a sheet's sides), the desk in the corners painted over as paper; or ``loaded``
+    itself when there is none."""
+    page = find_page(loaded.grey)
+    if page is None:
+        return loaded
+    # The sheet's own edge is blurred into the desk: keep clear of it.
+    inside = ndi.binary_erosion(page.mask, iterations=max(2, round(0.01 * max(loaded.grey.shape))))
+    ys, xs = np.nonzero(inside)
+    if ys.size < 64:
+        return loaded
+    c, s = math.cos(page.angle), math.sin(page.angle)
+    u, v = xs * c + ys * s, -xs * s + ys * c  # the sheet's own axes
+    u0, v0 = float(u.min()), float(v.min())
+    size = (int(u.max() - u0) + 1, int(v.max() - v0) + 1)
+    # Pixel (i, j) of the level sheet is (u0 + i, v0 + j) on its axes: back on the picture, that is
+    # x = c·u − s·v, y = s·u + c·v.
+    to_picture = (c, -s, c * u0 - s * v0, s, c, s * u0 + c * v0)
+    paper = float(np.median(loaded.grey[inside]))
+    grey = Image.fromarray(loaded.grey, mode="F").transform(
+        size, Image.Transform.AFFINE, to_picture, Image.Resampling.BILINEAR, fillcolor=paper
+    )
+    on_sheet = Image.fromarray(inside.astype(np.uint8) * 255).transform(
+        size, Image.Transform.AFFINE, to_picture, Image.Resampling.NEAREST, fillcolor=0
+    )
+    grey = np.where(np.asarray(on_sheet) > 0, np.asarray(grey, dtype=np.float32), paper).astype(np.float32)
+    a, b, cc, d, e, f = loaded.placement  # compose with where ``loaded`` itself lies
+    p0, p1, p2, p3, p4, p5 = to_picture
+    placement = (
+        a * p0 + b * p3,
+        a * p1 + b * p4,
+        a * p2 + b * p5 + cc,
+        d * p0 + e * p3,
+        d * p1 + e * p4,
+        d * p2 + e * p5 + f,
+    )
+    return LoadedImage(grey, loaded.original_size, loaded.scale, placement)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -987,6 +1144,8 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     forces the polarity (by default the picture decides: :func:`polarity`).
     """
     loaded = source if isinstance(source, LoadedImage) else open_image(source)
+    if dark_on_light is not False:
+        loaded = on_the_page(loaded)
     ink = extract_ink(loaded.grey, dark_on_light=dark_on_light)
     blank = Preprocessed(
         np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), None, True, ink.dark_on_light, 0.0, 0, ink.polarity_sure
@@ -1001,13 +1160,7 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     image = ink_to_mnist(soft_ink(ink, mask))
     rows = np.nonzero(mask.any(axis=1))[0]
     cols = np.nonzero(mask.any(axis=0))[0]
-    s = loaded.scale
-    box = (
-        int(cols[0] * s),
-        int(rows[0] * s),
-        min(loaded.original_size[0], int(np.ceil((cols[-1] + 1) * s))),
-        min(loaded.original_size[1], int(np.ceil((rows[-1] + 1) * s))),
-    )
+    box = loaded.box(cols[0], rows[0], cols[-1] + 1, rows[-1] + 1)
     # Pieces that matter for the shape check: crumbs of texture or shadow kept beside the digit are
     # not strokes.
     labels, count = ndi.label(mask, structure=np.ones((3, 3)))

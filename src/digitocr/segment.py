@@ -32,6 +32,7 @@ from digitocr.preprocess import (
     extract_ink,
     find_lines,
     ink_to_mnist,
+    on_the_page,
     open_image,
     speck_size,
     stroke_width,
@@ -675,6 +676,8 @@ def find_digits(
     blank image.
     """
     loaded = image if isinstance(image, LoadedImage) else open_image(image)
+    if dark_on_light is not False:
+        loaded = on_the_page(loaded)
     # No floor relative to the darkest writing here: faint comb fields and ruled lines must stay
     # whole to be found and removed (77.5% vs 73.5% exact strings on benchmarks/realistic.py, n = 200).
     # The window is not widened for thick strokes here: on lines of digits, where blur merges
@@ -724,14 +727,7 @@ def find_digits(
     digits = _drop_off_the_line(digits)
     digits = _drop_faint(ink, digits)
     crops = []
-    s = loaded.scale
     for group in digits:
         soft = _soft(ink, group)
-        box = (
-            int(group.x0 * s),
-            int(group.y0 * s),
-            min(loaded.original_size[0], math.ceil(group.x1 * s)),
-            min(loaded.original_size[1], math.ceil(group.y1 * s)),
-        )
-        crops.append(DigitCrop(soft, ink_to_mnist(soft), box))
+        crops.append(DigitCrop(soft, ink_to_mnist(soft), loaded.box(group.x0, group.y0, group.x1, group.y1)))
     return crops, ink
