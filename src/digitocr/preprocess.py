@@ -2,11 +2,13 @@
 
 Owns: reading image files, bytes, arrays and PIL images safely (:func:`load_image`: formats,
 alpha, 16-bit, EXIF orientation, decompression bombs, corrupt files → :class:`ImageError`),
-separating ink from paper (:func:`extract_ink`: polarity, uneven background, Otsu threshold),
-removing ruled lines and box borders (:func:`remove_lines`), and turning the ink of one digit into
-what an MNIST model expects (:func:`ink_to_mnist`): grey, ink white on black, stroke width in
-MNIST's range, scaled to fit 20×20 keeping its aspect, centred by centre of mass in 28×28,
-anti-aliased (LeCun et al., "Gradient-based learning applied to document recognition", 1998, §III-A).
+finding a sheet of paper photographed on a darker desk and turning it level (:func:`find_page`,
+:func:`on_the_page`), separating ink from paper (:func:`extract_ink`: polarity, uneven
+background, Otsu threshold), removing ruled lines and box borders (:func:`remove_lines`), and
+turning the ink of one digit into what an MNIST model expects (:func:`ink_to_mnist`): grey, ink
+white on black, stroke width in MNIST's range, scaled to fit 20×20 keeping its aspect, centred by
+centre of mass in 28×28, anti-aliased (LeCun et al., "Gradient-based learning applied to document
+recognition", 1998, §III-A).
 
 :func:`preprocess` does all of it for one digit and returns what the model will see
 (:class:`Preprocessed`); :func:`to_mnist` returns only the 28×28 array. The module knows no model.
