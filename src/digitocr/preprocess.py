@@ -618,11 +618,12 @@ def find_page(grey: np.ndarray) -> Page | None:
     return Page(_resize(sheet.astype(np.float32), (width, height)) > 0.5, angle)
 
 
-def on_the_page(loaded: LoadedImage) -> LoadedImage:
+def on_the_page(loaded: LoadedImage, dark_on_light: bool | None = None) -> LoadedImage:
     """The sheet of paper :func:`find_page` finds, cut out of the picture and turned level (writing
     runs along a sheet's sides), the desk in the corners painted over as paper; or ``loaded``
-    itself when there is none."""
-    page = find_page(loaded.grey)
+    itself when there is none, or when the caller reads the picture as light ink on a dark ground
+    (``dark_on_light=False``: chalk on a board is no sheet on a desk)."""
+    page = None if dark_on_light is False else find_page(loaded.grey)
     if page is None:
         return loaded
     # The sheet's own edge is blurred into the desk: keep clear of it.
@@ -1145,9 +1146,7 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     ``source``: anything :func:`open_image` reads, or a :class:`LoadedImage`. ``dark_on_light``
     forces the polarity (by default the picture decides: :func:`polarity`).
     """
-    loaded = source if isinstance(source, LoadedImage) else open_image(source)
-    if dark_on_light is not False:
-        loaded = on_the_page(loaded)
+    loaded = on_the_page(source if isinstance(source, LoadedImage) else open_image(source), dark_on_light)
     ink = extract_ink(loaded.grey, dark_on_light=dark_on_light)
     blank = Preprocessed(
         np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), None, True, ink.dark_on_light, 0.0, 0, ink.polarity_sure

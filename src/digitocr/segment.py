@@ -675,9 +675,7 @@ def find_digits(
     ``dark_on_light`` forces the polarity (by default the picture decides). The list is empty for a
     blank image.
     """
-    loaded = image if isinstance(image, LoadedImage) else open_image(image)
-    if dark_on_light is not False:
-        loaded = on_the_page(loaded)
+    loaded = on_the_page(image if isinstance(image, LoadedImage) else open_image(image), dark_on_light)
     # No floor relative to the darkest writing here: faint comb fields and ruled lines must stay
     # whole to be found and removed (77.5% vs 73.5% exact strings on benchmarks/realistic.py, n = 200).
     # The window is not widened for thick strokes here: on lines of digits, where blur merges
