@@ -55,11 +55,21 @@ PAGE_PAPER_SHARE = 0.6
 PAGE_WORK_SIDE = 256
 # Big images are reduced to at most this many pixels on their long side before any processing.
 WORK_MAX_SIDE = 1600
+# Small ones (digits stored as datasets store them: USPS and Semeion 16×16, UCI optdigits 8×8) are
+# enlarged by a whole factor (bicubic) to at least this long side: thresholds, line rules and stroke
+# widths need several pixels across a stroke. UCI optdigits (scikit-learn's 1,797 real 8×8 digits):
+# 88.0% → 90.9% read right with the shipped model.
+WORK_MIN_SIDE = 48
 # Ink must be at least this much darker than the paper (fraction of the paper's brightness), after
 # the background is flattened, to count as ink at all; below it the image is blank.
 MIN_INK_CONTRAST = 0.18
 # Ink must reach this share of the contrast of the darkest writing (99th percentile) to be ink.
 INK_SHARE_OF_PEAK = 0.6
+# ... or, in a picture enlarged on loading, this share where it is joined to ink that passes: a stroke
+# a pixel or two wide is averaged with the paper around it, so its contrast varies along it (the
+# fainter side of a 0 was lost: a C). Joined only, so that a faint cell border beside the digit
+# stays out. UCI optdigits, enlarged: 90.9% → 97.3%.
+FAINT_INK_SHARE_OF_PEAK = 0.4
 # The paper is estimated through a window at least this many stroke widths wide (marker strokes).
 THICK_STROKE_WINDOW = 3.0
 # A picture whose median brightness is at least LIGHT_PAPER is dark writing on light paper; at most
@@ -108,7 +118,7 @@ class LoadedImage:
     """A grey image as float32 (H, W) in [0, 1], 1 = white, after EXIF orientation.
 
     ``scale`` is how many original pixels one pixel of ``grey`` spans (>1 when a big image was
-    reduced on loading); ``original_size`` is (width, height) of the oriented original. When
+    reduced on loading, <1 when a small one was enlarged); ``original_size`` is (width, height) of the oriented original. When
     ``grey`` is a part of the reduced picture (the sheet of paper :func:`on_the_page` cut out and
     turned straight), ``placement`` (a, b, c, d, e, f) says where: pixel (x, y) of ``grey`` lies at
     (a·x + b·y + c, d·x + e·y + f) in the reduced picture.
@@ -118,6 +128,11 @@ class LoadedImage:
     original_size: tuple[int, int]
     scale: float = 1.0
     placement: tuple[float, float, float, float, float, float] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+    @property
+    def enlarged(self) -> bool:
+        """Whether a small picture was enlarged on loading (see :data:`WORK_MIN_SIDE`)."""
+        return self.scale < 1.0
 
     def box(self, x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
         """A box (x0, y0, x1, y1) in ``grey``'s pixels (x1, y1 exclusive) → in the original's pixels
@@ -282,8 +297,9 @@ def _array_to_grey(arr: np.ndarray) -> np.ndarray:
     return _composite(lum, x[..., 3]) if x.shape[-1] == 4 else lum
 
 
-def open_image(source: Any, max_side: int | None = WORK_MAX_SIDE) -> LoadedImage:
-    """Read any supported image into a :class:`LoadedImage`, reduced to ``max_side`` if bigger.
+def open_image(source: Any, max_side: int | None = WORK_MAX_SIDE, min_side: int | None = WORK_MIN_SIDE) -> LoadedImage:
+    """Read any supported image into a :class:`LoadedImage`, reduced to ``max_side`` if bigger and
+    enlarged by a whole factor to at least ``min_side`` (long side) if smaller.
 
     Accepts a path, bytes, a binary file object, a ``PIL.Image.Image``, a numpy array or a torch
     tensor ((H, W), (H, W, C) or (C, H, W)). Raises :class:`ImageError` for corrupt, truncated,
@@ -293,7 +309,7 @@ def open_image(source: Any, max_side: int | None = WORK_MAX_SIDE) -> LoadedImage
         source = source.detach().cpu().numpy()
     if isinstance(source, np.ndarray):
         grey = _array_to_grey(source)
-        return _reduce(grey, max_side)
+        return _resample(grey, max_side, min_side)
     name = _describe(source)
     image = source if isinstance(source, Image.Image) else _open_pil(source)
     _check_size(image, name)
@@ -313,12 +329,16 @@ def open_image(source: Any, max_side: int | None = WORK_MAX_SIDE) -> LoadedImage
         raise ImageError(f"{name} is corrupt or truncated ({exc}). Re-export or re-download the image.") from exc
     if orientation in (5, 6, 7, 8):
         header_width, header_height = header_height, header_width
-    loaded = _reduce(grey, max_side)
+    loaded = _resample(grey, max_side, min_side)
     return LoadedImage(loaded.grey, (header_width, header_height), header_width / loaded.grey.shape[1])
 
 
-def _reduce(grey: np.ndarray, max_side: int | None) -> LoadedImage:
+def _resample(grey: np.ndarray, max_side: int | None, min_side: int | None) -> LoadedImage:
     height, width = grey.shape
+    if min_side and max(height, width) < min_side:
+        factor = math.ceil(min_side / max(height, width))
+        big = _resize(grey, (width * factor, height * factor), Image.Resampling.BICUBIC)
+        return LoadedImage(np.clip(big, 0.0, 1.0), (width, height), 1.0 / factor)
     if not max_side or max(height, width) <= max_side:
         return LoadedImage(grey, (width, height), 1.0)
     scale = max(height, width) / max_side
@@ -332,7 +352,7 @@ def load_image(source: Any) -> np.ndarray:
 
     See :func:`open_image` for what is accepted and refused.
     """
-    return open_image(source, max_side=None).grey
+    return open_image(source, max_side=None, min_side=None).grey
 
 
 # ---------------------------------------------------------------------------------------------
@@ -415,10 +435,12 @@ def _drop_specks(mask: np.ndarray, min_side: float) -> np.ndarray:
 
 
 def _ink_and_mask(
-    smooth: np.ndarray, size: int, dark_on_light: bool, peak_share: float
+    smooth: np.ndarray, size: int, dark_on_light: bool, peak_share: float, faint_share: float | None = None
 ) -> tuple[np.ndarray, np.ndarray, float] | None:
     """Ink strength against the paper seen through a ``size``-pixel window, its thresholded mask
-    (specks dropped) and the threshold; ``None`` when nothing is dark enough to be writing."""
+    (specks dropped) and the threshold; ``None`` when nothing is dark enough to be writing.
+    ``faint_share``: also keep ink down to this share of the darkest writing's contrast where it is
+    joined to ink that passes (hysteresis, Canny 1986), and return that lower threshold."""
     if dark_on_light:
         paper = ndi.grey_closing(smooth, size=(size, size), mode="reflect")
         ink = 1.0 - smooth / np.maximum(paper, 0.03)
@@ -435,8 +457,19 @@ def _ink_and_mask(
         # A shadow darkens paper by a fraction; ink absorbs most light. When a shadow corner is
         # smaller than the closing window it survives as "ink" and Otsu may split paper from shadow:
         # ink must also reach a share of the darkest writing's contrast.
-        threshold = max(threshold, peak_share * float(np.percentile(above, 99)))
-    mask = _drop_specks(ink > threshold, speck_size(smooth.shape))
+        darkest = float(np.percentile(above, 99))
+        strong = max(threshold, peak_share * darkest)
+        if faint_share is not None and faint_share < peak_share:
+            threshold = max(threshold, faint_share * darkest)
+            pieces, _ = ndi.label(ink > threshold, structure=np.ones((3, 3)))
+            joined = np.unique(pieces[ink > strong])
+            mask = np.isin(pieces, joined[joined > 0])
+        else:
+            threshold = strong
+            mask = ink > threshold
+    else:
+        mask = ink > threshold
+    mask = _drop_specks(mask, speck_size(smooth.shape))
     return (ink, mask, threshold) if mask.any() else None
 
 
@@ -445,6 +478,7 @@ def extract_ink(
     peak_share: float = INK_SHARE_OF_PEAK,
     thick_strokes: bool = True,
     dark_on_light: bool | None = None,
+    faint_share: float | None = None,
 ) -> InkMap:
     """Separate the writing from the paper in a grey image (float32 (H, W) in [0, 1], 1 = white).
 
@@ -454,7 +488,9 @@ def extract_ink(
        which cancels shadows), light ink has it subtracted.
     3. Threshold: Otsu on the flattened ink, never below :data:`MIN_INK_CONTRAST` / 2 nor below
        ``peak_share`` of the darkest writing's contrast (shadows are weaker than ink; 0 keeps faint
-       ruled lines and comb fields whole, so that they can be found and removed).
+       ruled lines and comb fields whole, so that they can be found and removed). ``faint_share``
+       (used for pictures enlarged on loading) also keeps ink down to that share where it is joined
+       to ink that passes: hysteresis, as in Canny's edge detector.
     4. ``thick_strokes``: when the strokes found are wider than a third of the window (a marker),
        look again through a window three stroke widths wide, so their middles are not taken for
        paper (realistic single digits, tuning seeds 1 and 2: 95.8 → 97.0% and 95.0 → 96.3%).
@@ -471,7 +507,7 @@ def extract_ink(
     # A grey closing (opening for light ink) wider than any stroke removes the strokes and keeps
     # everything wider, shadows with sharp edges included: closings preserve step edges.
     size = max(5, round(0.3 * min(height, width)), round(0.08 * max(height, width)))
-    found = _ink_and_mask(smooth, size, dark_on_light, peak_share)
+    found = _ink_and_mask(smooth, size, dark_on_light, peak_share, faint_share)
     if found is not None and thick_strokes:
         # A marker's strokes can be wider than the window: their middles then pass for paper and the
         # digit is hollowed out. Widen the window to a few stroke widths and look again.
@@ -480,7 +516,7 @@ def extract_ink(
         stroke = 2.0 * float(np.percentile(radius[radius > 0], 99)) if radius.any() else 0.0
         wider = min(min(height, width), round(THICK_STROKE_WINDOW * stroke))
         if wider > 1.25 * size:
-            found = _ink_and_mask(smooth, wider, dark_on_light, peak_share) or found
+            found = _ink_and_mask(smooth, wider, dark_on_light, peak_share, faint_share) or found
     if found is None:
         return InkMap(np.zeros_like(grey), empty, dark_on_light, True, sure)
     ink, mask, threshold = found
@@ -1147,7 +1183,8 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     forces the polarity (by default the picture decides: :func:`polarity`).
     """
     loaded = on_the_page(source if isinstance(source, LoadedImage) else open_image(source), dark_on_light)
-    ink = extract_ink(loaded.grey, dark_on_light=dark_on_light)
+    faint = FAINT_INK_SHARE_OF_PEAK if loaded.enlarged else None
+    ink = extract_ink(loaded.grey, dark_on_light=dark_on_light, faint_share=faint)
     blank = Preprocessed(
         np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), None, True, ink.dark_on_light, 0.0, 0, ink.polarity_sure
     )
