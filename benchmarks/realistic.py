@@ -581,6 +581,21 @@ def real_digits() -> tuple[list[np.ndarray], np.ndarray] | None:
     return pictures, data.target
 
 
+def real_numbers(pictures: list[np.ndarray], labels: np.ndarray, n: int, seed: int = 0) -> list[tuple[np.ndarray, str]]:
+    """Numbers of 2-6 real digits (:func:`real_digits`) written side by side 0-2 px apart on a strip
+    12 px tall: a register number or a form scanned at low resolution. Returns (picture, text)."""
+    rng = np.random.default_rng([seed, 13])
+    out = []
+    for _ in range(n):
+        chosen = rng.choice(len(pictures), int(rng.integers(2, 7)), replace=False)
+        row = [np.full((8, 2), 255, np.uint8)]
+        for i in chosen:
+            row += [pictures[i], np.full((8, int(rng.integers(0, 3))), 255, np.uint8)]
+        strip = np.pad(np.concatenate(row, axis=1), ((2, 2), (0, 0)), constant_values=255)
+        out.append((strip, "".join(str(labels[i]) for i in chosen)))
+    return out
+
+
 def _form_grid(
     images: np.ndarray, chosen: dict[tuple[int, int], int], rows: int, cols: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, int]:
@@ -739,6 +754,9 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
         preds = recognizer.predict(real[0])
         results["real_optdigits_accuracy"] = float(np.mean([p.digit == y for p, y in zip(preds, real[1], strict=True)]))
         results["real_optdigits_wrongly_refused"] = float(np.mean([p.digit is None for p in preds]))
+        results["real_optdigits_number_exact"] = float(
+            np.mean([recognizer.read(strip).text == text for strip, text in real_numbers(*real, n // 2, seed)])
+        )
     probs, _ = recognizer.classify(images[:n] / 255.0)
     results["model_test_accuracy_same_digits"] = float(np.mean(probs.argmax(1) == labels[:n]))
 

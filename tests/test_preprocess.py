@@ -161,17 +161,19 @@ def test_tight_crops_keep_the_strokes_along_the_frame(digits, size):
 
 
 def test_small_pictures_are_enlarged_on_loading(digits):
-    """A picture whose short side is under 48 px is worked on enlarged by a whole factor (bicubic);
-    boxes come back in its own pixels, and the full-resolution loader leaves it as it is."""
+    """A picture under 48 px on its long side, or under 24 px on its short side, is worked on enlarged
+    by a whole factor (bicubic); boxes come back in its own pixels, and the full-resolution loader
+    leaves it as it is."""
     images, _ = digits
     small = np.asarray(Image.fromarray(255 - images[0]).resize((16, 16), Image.Resampling.BOX))
     loaded = open_image(png_bytes(Image.fromarray(small)))
     assert loaded.enlarged and loaded.grey.shape == (48, 48) and loaded.scale == pytest.approx(1 / 3)
     assert open_image(small).grey.shape == (48, 48)
     assert load_image(small).shape == (16, 16)
-    assert not open_image(paper_digit(images[0], 64)).enlarged
+    assert not open_image(paper_digit(images[0], 48)).enlarged
+    assert not open_image(np.full((24, 200), 255, np.uint8)).enlarged
     strip = open_image(np.full((12, 60), 255, np.uint8))  # a number scanned at low resolution
-    assert strip.grey.shape == (48, 240) and strip.box(0, 0, 240, 48) == (0, 0, 60, 12)
+    assert strip.grey.shape == (24, 120) and strip.box(0, 0, 120, 24) == (0, 0, 60, 12)
     assert open_image(np.full((10, 1500), 255, np.uint8)).grey.shape == (10, 1500)  # never past WORK_MAX_SIDE
     box = preprocess(small).box
     assert box is not None and 0 <= box[0] < box[2] <= 16 and 0 <= box[1] < box[3] <= 16

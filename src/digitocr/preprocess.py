@@ -1,7 +1,8 @@
 """Any image of a digit → the MNIST convention.
 
 Owns: reading image files, bytes, arrays and PIL images safely (:func:`load_image`: formats,
-alpha, 16-bit, EXIF orientation, decompression bombs, corrupt files → :class:`ImageError`),
+alpha, 16-bit, EXIF orientation, decompression bombs, corrupt files → :class:`ImageError`; big
+pictures reduced and tiny ones enlarged for the work: :func:`open_image`),
 finding a sheet of paper photographed on a darker desk and turning it level (:func:`find_page`,
 :func:`on_the_page`), separating ink from paper (:func:`extract_ink`: polarity, uneven
 background, Otsu threshold), removing ruled lines and box borders (:func:`remove_lines`), and
@@ -55,12 +56,16 @@ PAGE_PAPER_SHARE = 0.6
 PAGE_WORK_SIDE = 256
 # Big images are reduced to at most this many pixels on their long side before any processing.
 WORK_MAX_SIDE = 1600
-# Small ones (digits stored as datasets store them: USPS and Semeion 16×16, UCI optdigits 8×8; a
-# number scanned at low resolution) are enlarged by a whole factor (bicubic) to at least this short
-# side: thresholds, line rules and stroke widths need several pixels across a stroke. UCI optdigits
-# (scikit-learn's 1,797 real 8×8 digits): 88.0% → 90.9% read right with the shipped model; numbers
-# of 2-6 of them in a row, 12 px tall: 79.3% → 87.3% read exactly.
+# Small ones are enlarged by a whole factor (bicubic) before any processing, so that thresholds,
+# line rules and stroke widths have several pixels across a stroke: a picture of one digit to at
+# least WORK_MIN_SIDE on its long side (digits stored as datasets store them: USPS and Semeion
+# 16×16, UCI optdigits 8×8), a line of digits to at least WORK_MIN_HEIGHT on its short side (a
+# number scanned at low resolution). With FAINT_INK_SHARE_OF_PEAK below, UCI optdigits (scikit-learn's
+# 1,797 real 8×8 digits): 88.0% → 97.3% read right by the shipped model; numbers of 2-6 of them in a
+# row, 12 px tall: 80.0% → 88.7% read exactly. Enlarging lines up to 48 px tall did no better on
+# those, and lost 1-3 of 300 numbers 24-47 px tall.
 WORK_MIN_SIDE = 48
+WORK_MIN_HEIGHT = 24
 # Ink must be at least this much darker than the paper (fraction of the paper's brightness), after
 # the background is flattened, to count as ink at all; below it the image is blank.
 MIN_INK_CONTRAST = 0.18
@@ -69,7 +74,7 @@ INK_SHARE_OF_PEAK = 0.6
 # ... or, in a picture enlarged on loading, this share where it is joined to ink that passes: a stroke
 # a pixel or two wide is averaged with the paper around it, so its contrast varies along it (the
 # fainter side of a 0 was lost: a C). Joined only, so that a faint cell border beside the digit
-# stays out. UCI optdigits, enlarged: 90.9% → 97.3%.
+# stays out (a plain 0.4 kept it in small photographed cells). UCI optdigits, enlarged: 90.9% → 97.3%.
 FAINT_INK_SHARE_OF_PEAK = 0.4
 # The paper is estimated through a window at least this many stroke widths wide (marker strokes).
 THICK_STROKE_WINDOW = 3.0
@@ -298,9 +303,9 @@ def _array_to_grey(arr: np.ndarray) -> np.ndarray:
     return _composite(lum, x[..., 3]) if x.shape[-1] == 4 else lum
 
 
-def open_image(source: Any, max_side: int | None = WORK_MAX_SIDE, min_side: int | None = WORK_MIN_SIDE) -> LoadedImage:
+def open_image(source: Any, max_side: int | None = WORK_MAX_SIDE, enlarge: bool = True) -> LoadedImage:
     """Read any supported image into a :class:`LoadedImage`, reduced to ``max_side`` (long side) if
-    bigger, or enlarged by a whole factor to at least ``min_side`` (short side) if smaller.
+    bigger; with ``enlarge``, a tiny one is enlarged by a whole factor (see :data:`WORK_MIN_SIDE`).
 
     Accepts a path, bytes, a binary file object, a ``PIL.Image.Image``, a numpy array or a torch
     tensor ((H, W), (H, W, C) or (C, H, W)). Raises :class:`ImageError` for corrupt, truncated,
@@ -310,7 +315,7 @@ def open_image(source: Any, max_side: int | None = WORK_MAX_SIDE, min_side: int 
         source = source.detach().cpu().numpy()
     if isinstance(source, np.ndarray):
         grey = _array_to_grey(source)
-        return _resample(grey, max_side, min_side)
+        return _resample(grey, max_side, enlarge)
     name = _describe(source)
     image = source if isinstance(source, Image.Image) else _open_pil(source)
     _check_size(image, name)
@@ -330,15 +335,17 @@ def open_image(source: Any, max_side: int | None = WORK_MAX_SIDE, min_side: int 
         raise ImageError(f"{name} is corrupt or truncated ({exc}). Re-export or re-download the image.") from exc
     if orientation in (5, 6, 7, 8):
         header_width, header_height = header_height, header_width
-    loaded = _resample(grey, max_side, min_side)
+    loaded = _resample(grey, max_side, enlarge)
     return LoadedImage(loaded.grey, (header_width, header_height), header_width / loaded.grey.shape[1])
 
 
-def _resample(grey: np.ndarray, max_side: int | None, min_side: int | None) -> LoadedImage:
+def _resample(grey: np.ndarray, max_side: int | None, enlarge: bool) -> LoadedImage:
     height, width = grey.shape
-    if min_side and min(height, width) < min_side:
+    long, short = max(height, width), min(height, width)
+    if enlarge and (long < WORK_MIN_SIDE or short < WORK_MIN_HEIGHT):
         # a whole factor, so that every original pixel becomes the same block; never past max_side
-        factor = min(math.ceil(min_side / min(height, width)), (max_side or WORK_MAX_SIDE) // max(height, width))
+        factor = max(math.ceil(WORK_MIN_SIDE / long), math.ceil(WORK_MIN_HEIGHT / short))
+        factor = min(factor, (max_side or WORK_MAX_SIDE) // long)
         if factor > 1:
             big = _resize(grey, (width * factor, height * factor), Image.Resampling.BICUBIC)
             return LoadedImage(np.clip(big, 0.0, 1.0), (width, height), 1.0 / factor)
@@ -355,7 +362,7 @@ def load_image(source: Any) -> np.ndarray:
 
     See :func:`open_image` for what is accepted and refused.
     """
-    return open_image(source, max_side=None, min_side=None).grey
+    return open_image(source, max_side=None, enlarge=False).grey
 
 
 # ---------------------------------------------------------------------------------------------
