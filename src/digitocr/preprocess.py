@@ -63,7 +63,7 @@ WORK_MAX_SIDE = 1600
 # number scanned at low resolution). With FAINT_INK_SHARE_OF_PEAK below, UCI optdigits (scikit-learn's
 # 1,797 real 8×8 digits): 88.0% → 97.3% read right by the shipped model; numbers of 2-6 of them in a
 # row, 12 px tall: 80.0% → 88.7% read exactly. Enlarging lines up to 48 px tall did no better on
-# those, and lost 1-3 of 300 numbers 24-47 px tall.
+# those, and lost 1-3 of 200-300 of the realistic benchmark's tight numbers (strips 24-64 px tall).
 WORK_MIN_SIDE = 48
 WORK_MIN_HEIGHT = 24
 # Ink must be at least this much darker than the paper (fraction of the paper's brightness), after
@@ -124,9 +124,9 @@ class LoadedImage:
     """A grey image as float32 (H, W) in [0, 1], 1 = white, after EXIF orientation.
 
     ``scale`` is how many original pixels one pixel of ``grey`` spans (>1 when a big image was
-    reduced on loading, <1 when a small one was enlarged); ``original_size`` is (width, height) of the oriented original. When
-    ``grey`` is a part of the reduced picture (the sheet of paper :func:`on_the_page` cut out and
-    turned straight), ``placement`` (a, b, c, d, e, f) says where: pixel (x, y) of ``grey`` lies at
+    reduced on loading, <1 when a small one was enlarged); ``original_size`` is (width, height) of
+    the oriented original. When ``grey`` is a part of the reduced picture (the sheet of paper
+    :func:`on_the_page` cut out and turned straight), ``placement`` (a, b, c, d, e, f) says where: pixel (x, y) of ``grey`` lies at
     (a·x + b·y + c, d·x + e·y + f) in the reduced picture.
     """
 
