@@ -126,8 +126,8 @@ class LoadedImage:
     ``scale`` is how many original pixels one pixel of ``grey`` spans (>1 when a big image was
     reduced on loading, <1 when a small one was enlarged); ``original_size`` is (width, height) of
     the oriented original. When ``grey`` is a part of the reduced picture (the sheet of paper
-    :func:`on_the_page` cut out and turned straight), ``placement`` (a, b, c, d, e, f) says where: pixel (x, y) of ``grey`` lies at
-    (a·x + b·y + c, d·x + e·y + f) in the reduced picture.
+    :func:`on_the_page` cut out and turned straight), ``placement`` (a, b, c, d, e, f) says where:
+    pixel (x, y) of ``grey`` lies at (a·x + b·y + c, d·x + e·y + f) in the reduced picture.
     """
 
     grey: np.ndarray
@@ -349,12 +349,11 @@ def _resample(grey: np.ndarray, max_side: int | None, enlarge: bool) -> LoadedIm
         if factor > 1:
             big = _resize(grey, (width * factor, height * factor), Image.Resampling.BICUBIC)
             return LoadedImage(np.clip(big, 0.0, 1.0), (width, height), 1.0 / factor)
-    if not max_side or max(height, width) <= max_side:
+    if not max_side or long <= max_side:
         return LoadedImage(grey, (width, height), 1.0)
-    scale = max(height, width) / max_side
+    scale = long / max_side
     size = (max(1, round(width / scale)), max(1, round(height / scale)))
-    small = np.asarray(Image.fromarray(grey, mode="F").resize(size, Image.Resampling.BOX), dtype=np.float32)
-    return LoadedImage(small, (width, height), width / size[0])
+    return LoadedImage(_resize(grey, size, Image.Resampling.BOX), (width, height), width / size[0])
 
 
 def load_image(source: Any) -> np.ndarray:
@@ -461,7 +460,7 @@ def _ink_and_mask(
     peak = float(ink.max())  # the image is smoothed: one noisy pixel cannot make this large
     if peak < MIN_INK_CONTRAST:
         return None
-    threshold = max(otsu_threshold(ink), MIN_INK_CONTRAST / 2)
+    threshold = strong = max(otsu_threshold(ink), MIN_INK_CONTRAST / 2)
     above = ink[ink > threshold]
     if above.size:
         # A shadow darkens paper by a fraction; ink absorbs most light. When a shadow corner is
@@ -469,16 +468,13 @@ def _ink_and_mask(
         # ink must also reach a share of the darkest writing's contrast.
         darkest = float(np.percentile(above, 99))
         strong = max(threshold, peak_share * darkest)
-        if faint_share is not None and faint_share < peak_share:
-            threshold = max(threshold, faint_share * darkest)
-            pieces, _ = ndi.label(ink > threshold, structure=np.ones((3, 3)))
-            joined = np.unique(pieces[ink > strong])
-            mask = np.isin(pieces, joined[joined > 0])
-        else:
-            threshold = strong
-            mask = ink > threshold
-    else:
-        mask = ink > threshold
+        faint = strong if faint_share is None else max(threshold, faint_share * darkest)
+        threshold = min(strong, faint)
+    mask = ink > threshold
+    if threshold < strong:  # hysteresis: faint ink counts only in a piece that holds strong ink
+        pieces, _ = ndi.label(mask, structure=np.ones((3, 3)))
+        joined = np.unique(pieces[ink > strong])
+        mask = np.isin(pieces, joined[joined > 0])
     mask = _drop_specks(mask, speck_size(smooth.shape))
     return (ink, mask, threshold) if mask.any() else None
 
