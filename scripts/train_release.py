@@ -40,7 +40,18 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=PRETRAINED)
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run in --run-dir")
     parser.add_argument(
-        "--from-checkpoint", type=Path, default=None, help="skip training: calibrate and package this model.pt"
+        "--from-checkpoint",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="skip training: calibrate and package this model.pt, or several as one ensemble "
+        "(weights stored in float16 to stay under 5 MB)",
+    )
+    parser.add_argument(
+        "--reject-threshold",
+        type=float,
+        default=None,
+        help="refusal threshold stored with the model (default: the one predict picks for how it was trained)",
     )
     return parser
 
@@ -53,6 +64,7 @@ def main(args: argparse.Namespace) -> dict:
     from digitocr.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
     from digitocr.config import TrainConfig, config_from_preset
     from digitocr.data import load_splits
+    from digitocr.ensemble import ensemble_checkpoint
     from digitocr.evaluate import evaluate
     from digitocr.predict import calibrate
     from digitocr.train import fit_and_test
@@ -75,11 +87,20 @@ def main(args: argparse.Namespace) -> dict:
         started = time.time()
         checkpoint_path = fit_and_test(config, splits=splits, resume=args.resume).checkpoint_path
         wall = round(time.time() - started, 1)
-    else:  # package (and calibrate) a run trained earlier by this script
-        checkpoint_path, wall = args.from_checkpoint, None
-        config = TrainConfig.from_dict(load_checkpoint(checkpoint_path)["config"])
+        ckpt = load_checkpoint(checkpoint_path)
+    else:  # package (and calibrate) runs trained earlier by this script: one model, or an ensemble
+        wall = None
+        members = [load_checkpoint(path) for path in args.from_checkpoint]
+        config = TrainConfig.from_dict(members[0]["config"])  # the members share the validation split
+        if any(TrainConfig.from_dict(m["config"]).split_seed != config.split_seed for m in members):
+            raise SystemExit("the members were validated on different splits; calibrate them on one")
         splits = load_splits(args.data_dir, config.val_size, config.split_seed)
-    ckpt = load_checkpoint(checkpoint_path)
+        if len(members) == 1:
+            ckpt = members[0]
+        else:
+            ckpt = ensemble_checkpoint(args.from_checkpoint, weights_dtype=torch.float16)
+            ckpt["config"] = {}  # each member's training config is in extra["member_configs"]
+            ckpt["extra"]["member_seeds"] = [m["config"].get("seed") for m in members]
     model = model_from_checkpoint(ckpt)
     calibration = calibrate(model, splits.val_images, splits.val_labels)  # temperature and OOD statistics
     val = evaluate(model, splits.val_images, splits.val_labels)
@@ -90,6 +111,7 @@ def main(args: argparse.Namespace) -> dict:
         **ckpt.get("extra", {}),
         "temperature": float(calibration["temperature"]),
         "calibration": calibration,
+        **({"reject_threshold": args.reject_threshold} if args.reject_threshold is not None else {}),
         "release": {
             "script": "scripts/train_release.py",
             "preset": config.preset,

@@ -55,6 +55,35 @@ def test_transformed_digit_stays_close_to_the_original(fixed_digits, name):
     assert 0.6 < ink.median() < 1.4
 
 
+def test_elastic_field_is_the_gaussian_blur_of_the_noise():
+    """The banded matrices blur exactly as the textbook pair of zero-padded depthwise convolutions."""
+    from digitocr.data import _gaussian_band
+
+    sigma, radius = 3.0, 9
+    noise = torch.rand(4, 2, 28, 20, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    taps = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    kernel = torch.exp(-(taps**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    expected = F.conv2d(noise, kernel.view(1, 1, 1, -1).expand(2, 1, 1, -1), padding=(0, radius), groups=2)
+    expected = F.conv2d(expected, kernel.view(1, 1, -1, 1).expand(2, 1, -1, 1), padding=(radius, 0), groups=2)
+    got = (
+        _gaussian_band(28, sigma, noise.device, noise.dtype)
+        @ noise
+        @ _gaussian_band(20, sigma, noise.device, noise.dtype).T
+    )
+    torch.testing.assert_close(got, expected, atol=1e-6, rtol=1e-5)
+
+
+def test_elastic_strength_can_differ_per_image(fixed_digits):
+    from digitocr.data import elastic_distortion
+
+    x = fixed_digits[0][:8]
+    alpha = torch.tensor([0.0, 2.0] * 4)
+    out = elastic_distortion(x, torch.Generator().manual_seed(0), alpha=alpha)
+    moved = (out - x).abs().flatten(1).sum(1)  # (8,)
+    assert torch.all(moved[0::2] < 1e-3) and torch.all(moved[1::2] > 1.0)
+
+
 def test_zero_strength_is_identity():
     assert make_augment("affine-elastic", 0.0) is None
     assert make_restyle(0.0) is None

@@ -6,7 +6,7 @@ import torch
 from typer.testing import CliRunner
 
 from digitocr.checkpoint import load_checkpoint, make_checkpoint, model_from_checkpoint, save_checkpoint
-from digitocr.ensemble import build_ensemble, save_ensemble
+from digitocr.ensemble import build_ensemble, ensemble_checkpoint, save_ensemble
 from digitocr.evaluate import predict_proba
 from digitocr.models import build_model, count_parameters
 
@@ -65,3 +65,32 @@ def test_cli_ensemble_writes_a_loadable_file(tmp_path):
     result = CliRunner().invoke(app, ["ensemble", *map(str, paths), "--out", str(out), "--no-evaluate", "--json"])
     assert result.exit_code == 0, result.output
     assert model_from_checkpoint(out)(torch.zeros(1, 1, 28, 28)).shape == (1, 10)
+
+
+def test_half_precision_weights_load_back_into_a_float_model(tmp_path):
+    paths, models = _members(tmp_path, 2)
+    ckpt = ensemble_checkpoint(paths, weights_dtype=torch.float16)
+    state = ckpt["state_dict"]
+    assert all(v.dtype == torch.float16 for v in state.values() if v.is_floating_point())
+    loaded = model_from_checkpoint(load_checkpoint(save_checkpoint(tmp_path / "half.pt", ckpt)))
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    images = torch.randint(0, 256, (20, 28, 28), dtype=torch.uint8)
+    torch.testing.assert_close(predict_proba(loaded, images), predict_proba(models, images), atol=2e-3, rtol=0)
+    full = save_checkpoint(tmp_path / "full.pt", ensemble_checkpoint(paths))
+    assert (tmp_path / "half.pt").stat().st_size < 0.6 * full.stat().st_size
+
+
+def test_recognizer_refuses_at_the_threshold_the_members_were_trained_for(tmp_path):
+    from digitocr.predict import REJECT_THRESHOLD_EXPOSED, REJECT_THRESHOLD_PLAIN, Recognizer
+
+    model = build_model("mlp", hidden=[8]).eval()
+    exposed = save_checkpoint(
+        tmp_path / "oe.pt", make_checkpoint(model, "mlp", {"hidden": [8]}, config={"outlier_batch": 32})
+    )
+    plain = save_checkpoint(tmp_path / "plain.pt", make_checkpoint(model, "mlp", {"hidden": [8]}, config={}))
+    assert Recognizer(ensemble_checkpoint([exposed, exposed])).reject_threshold == REJECT_THRESHOLD_EXPOSED
+    assert Recognizer(ensemble_checkpoint([exposed, plain])).reject_threshold == REJECT_THRESHOLD_PLAIN
+    released = ensemble_checkpoint([exposed, exposed])
+    released["extra"]["reject_threshold"] = 0.37  # chosen when it was released
+    assert Recognizer(released).reject_threshold == 0.37
+    assert Recognizer(released, reject_threshold=0.9).reject_threshold == 0.9

@@ -104,9 +104,17 @@ def make_checkpoint(
     metrics: dict[str, Any] | None = None,
     history: list[dict[str, Any]] | None = None,
     extra: dict[str, Any] | None = None,
+    weights_dtype: torch.dtype | None = None,
 ) -> dict[str, Any]:
-    """The inference checkpoint of ``model``: weights plus everything needed to rebuild and judge it."""
+    """The inference checkpoint of ``model``: weights plus everything needed to rebuild and judge it.
+
+    ``weights_dtype`` (e.g. ``torch.float16``) stores the floating-point weights in that type, to halve
+    a file that must stay small; :func:`model_from_checkpoint` loads them back into the model's own
+    type (``load_state_dict`` converts), and integer buffers are kept as they are.
+    """
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    if weights_dtype is not None:
+        state = {k: v.to(weights_dtype) if v.is_floating_point() else v for k, v in state.items()}
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

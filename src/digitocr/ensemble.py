@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from digitocr.checkpoint import load_checkpoint, make_checkpoint, model_from_checkpoint, save_checkpoint
 from digitocr.errors import CheckpointError, DigitOCRError
 from digitocr.models import Ensemble
@@ -35,6 +37,30 @@ def build_ensemble(checkpoints: Sequence[dict[str, Any] | str | os.PathLike]) ->
     return ensemble.eval(), kwargs
 
 
+def ensemble_checkpoint(
+    checkpoints: Sequence[str | os.PathLike],
+    *,
+    metrics: dict[str, Any] | None = None,
+    weights_dtype: torch.dtype | None = None,
+) -> dict[str, Any]:
+    """The checkpoint dict of the ensemble of ``checkpoints``: the members' weights, their files and
+    their training configs (``extra["member_configs"]``: how each was trained, which also tells
+    :class:`digitocr.predict.Recognizer` whether every member learned to refuse non-digits)."""
+    ckpts = [load_checkpoint(c) for c in checkpoints]
+    ensemble, kwargs = build_ensemble(ckpts)
+    return make_checkpoint(
+        ensemble,
+        ENSEMBLE,
+        kwargs,
+        metrics=metrics,
+        extra={
+            "members": [str(Path(p)) for p in checkpoints],
+            "member_configs": [dict(c.get("config") or {}) for c in ckpts],
+        },
+        weights_dtype=weights_dtype,
+    )
+
+
 def save_ensemble(
     checkpoints: Sequence[str | os.PathLike],
     out: str | os.PathLike,
@@ -42,12 +68,4 @@ def save_ensemble(
     metrics: dict[str, Any] | None = None,
 ) -> Path:
     """Write the ensemble of ``checkpoints`` to ``out`` as one checkpoint; return its path."""
-    ensemble, kwargs = build_ensemble(checkpoints)
-    payload = make_checkpoint(
-        ensemble,
-        ENSEMBLE,
-        kwargs,
-        metrics=metrics,
-        extra={"members": [str(Path(p)) for p in checkpoints]},
-    )
-    return save_checkpoint(out, payload)
+    return save_checkpoint(out, ensemble_checkpoint(checkpoints, metrics=metrics))

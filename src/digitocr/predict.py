@@ -198,7 +198,9 @@ class Recognizer:
 
     ``checkpoint``: a path or a loaded checkpoint dict; ``None`` for the pretrained model.
     ``reject_threshold``: calibrated confidence below which no digit is given (0 never refuses for
-    confidence; ``None``: 0.45 for a checkpoint trained with outlier exposure, else 0.6). ``calibration``: overrides the checkpoint's ``extra["calibration"]`` (see
+    confidence; ``None``: the checkpoint's ``extra["reject_threshold"]`` when its release chose one,
+    else 0.45 for a model (or an ensemble whose every member was) trained with outlier exposure, and
+    0.6 otherwise). ``calibration``: overrides the checkpoint's ``extra["calibration"]`` (see
     :func:`calibrate`); without either, T = 1 and no OOD score, so only confidence and shape refuse.
     """
 
@@ -223,8 +225,11 @@ class Recognizer:
         cal = dict(calibration if calibration is not None else extra.get("calibration") or {})
         if "temperature" in extra and "temperature" not in cal:
             cal["temperature"] = extra["temperature"]
+        if reject_threshold is None:  # chosen for this checkpoint when it was released, else by how it was trained
+            reject_threshold = extra.get("reject_threshold")
         if reject_threshold is None:
-            exposed = int((ckpt.get("config") or {}).get("outlier_batch") or 0) > 0
+            configs = extra.get("member_configs") or [ckpt.get("config") or {}]  # an ensemble: every member
+            exposed = all(int(c.get("outlier_batch") or 0) > 0 for c in configs)
             reject_threshold = REJECT_THRESHOLD_EXPOSED if exposed else REJECT_THRESHOLD_PLAIN
         self.reject_threshold = float(reject_threshold)
         self.set_calibration(cal)
