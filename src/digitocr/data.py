@@ -374,14 +374,14 @@ def _gaussian_band(n: int, sigma: float, device: torch.device, dtype: torch.dtyp
 
 
 def elastic_distortion(
-    x: torch.Tensor, generator: torch.Generator, *, alpha: float | torch.Tensor = 1.0, sigma: float = 3.0
+    x: torch.Tensor, generator: torch.Generator, *, alpha: float = 1.0, sigma: float = 3.0
 ) -> torch.Tensor:
     """Elastic distortion of Simard, Steinkraus & Platt (2003), "Best practices for convolutional
     neural networks applied to visual document analysis": a random displacement field, uniform in
     [-1, 1] per pixel, smoothed by a Gaussian of width ``sigma`` px and rescaled so that its RMS
     displacement is ``alpha`` px, applied with one ``grid_sample`` for the batch. Simard scaled the
     unnormalized field by 34 with sigma 4; normalizing makes ``alpha`` readable: 1 px bends strokes
-    and keeps every digit readable, 2 px already breaks some. ``alpha`` may be a tensor (B,): one per image."""
+    and keeps every digit readable, 2 px already breaks some."""
     import torch.nn.functional as F
 
     b, _, h, w = x.shape
@@ -393,8 +393,6 @@ def elastic_distortion(
     field = _gaussian_band(h, sigma, dev, x.dtype) @ noise @ _gaussian_band(w, sigma, dev, x.dtype).T
     # Normalize the smoothed field to unit RMS so that ``alpha`` is the typical displacement in pixels.
     field = field / field.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp_min(1e-8)
-    if isinstance(alpha, torch.Tensor):
-        alpha = alpha.to(device=dev, dtype=x.dtype).view(b, 1, 1, 1)
     displacement = field.permute(0, 2, 3, 1) * alpha * torch.tensor([2 / w, 2 / h], device=dev)  # (B, H, W, 2)
     identity = torch.eye(2, 3, device=dev, dtype=x.dtype).expand(b, 2, 3)
     grid = F.affine_grid(identity, list(x.shape), align_corners=False) + displacement
@@ -481,16 +479,6 @@ def augment_handwriting(x: torch.Tensor, generator: torch.Generator, strength: f
     return torch.maximum(x, specks.to(x.dtype)).clamp(0, 1)
 
 
-def augment_handwriting_elastic(x: torch.Tensor, generator: torch.Generator, strength: float = 1.0) -> torch.Tensor:
-    """:func:`augment_handwriting` after an elastic distortion of each digit's shape (Simard et al.,
-    2003), typical displacement drawn per image from [0, 1.5] px times ``strength``: the writer's
-    own wobble and proportions (an open loop, a curved stem), which an affine map cannot make and
-    real hands show beyond MNIST's 500 writers. The distortion comes first, so the pen and the
-    paper are applied to the bent shape as they would be to a real one."""
-    alpha = torch.rand(x.shape[0], generator=generator, device=x.device) * 1.5 * strength
-    return augment_handwriting(elastic_distortion(x, generator, alpha=alpha, sigma=3.0), generator, strength)
-
-
 def _segments(
     x0: torch.Tensor, y0: torch.Tensor, x1: torch.Tensor, y1: torch.Tensor, width: torch.Tensor, h: int, w: int
 ) -> torch.Tensor:
@@ -568,7 +556,6 @@ AUGMENTS: dict[str, Callable[..., torch.Tensor] | None] = {
     "elastic": augment_elastic,
     "affine-elastic": augment_affine_elastic,
     "handwriting": augment_handwriting,
-    "handwriting-elastic": augment_handwriting_elastic,
 }
 
 
