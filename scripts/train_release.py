@@ -90,17 +90,18 @@ def main(args: argparse.Namespace) -> dict:
         ckpt = load_checkpoint(checkpoint_path)
     else:  # package (and calibrate) runs trained earlier by this script: one model, or an ensemble
         wall = None
-        members = [load_checkpoint(path) for path in args.from_checkpoint]
-        config = TrainConfig.from_dict(members[0]["config"])  # the members share the validation split
-        if any(TrainConfig.from_dict(m["config"]).split_seed != config.split_seed for m in members):
-            raise SystemExit("the members were validated on different splits; calibrate them on one")
-        splits = load_splits(args.data_dir, config.val_size, config.split_seed)
-        if len(members) == 1:
-            ckpt = members[0]
+        if len(args.from_checkpoint) == 1:
+            ckpt = load_checkpoint(args.from_checkpoint[0])
+            configs = [ckpt["config"]]
         else:
             ckpt = ensemble_checkpoint(args.from_checkpoint, weights_dtype=torch.float16)
+            configs = ckpt["extra"]["member_configs"]
             ckpt["config"] = {}  # each member's training config is in extra["member_configs"]
-            ckpt["extra"]["member_seeds"] = [m["config"].get("seed") for m in members]
+            ckpt["extra"]["member_seeds"] = [c.get("seed") for c in configs]
+        config = TrainConfig.from_dict(configs[0])  # the members share the validation split
+        if any(TrainConfig.from_dict(c).split_seed != config.split_seed for c in configs):
+            raise SystemExit("the members were validated on different splits; calibrate them on one")
+        splits = load_splits(args.data_dir, config.val_size, config.split_seed)
     model = model_from_checkpoint(ckpt)
     calibration = calibrate(model, splits.val_images, splits.val_labels)  # temperature and OOD statistics
     val = evaluate(model, splits.val_images, splits.val_labels)

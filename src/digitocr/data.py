@@ -373,6 +373,18 @@ def _gaussian_band(n: int, sigma: float, device: torch.device, dtype: torch.dtyp
     return band / total
 
 
+def _blur_field(field: torch.Tensor, sigma: float) -> torch.Tensor:
+    """A separable Gaussian blur (truncated at 3 sigma, zero outside the image) of (..., H, W), written
+    as two products with banded matrices: the same numbers as a pair of zero-padded depthwise
+    convolutions, about 15 times faster on a CPU (benchmarks/elastic_blur.py)."""
+    h, w = field.shape[-2:]
+    return (
+        _gaussian_band(h, sigma, field.device, field.dtype)
+        @ field
+        @ _gaussian_band(w, sigma, field.device, field.dtype).T
+    )
+
+
 def elastic_distortion(
     x: torch.Tensor, generator: torch.Generator, *, alpha: float = 1.0, sigma: float = 3.0
 ) -> torch.Tensor:
@@ -387,10 +399,7 @@ def elastic_distortion(
     b, _, h, w = x.shape
     dev = x.device
     noise = torch.rand(b, 2, h, w, generator=generator, device=dev) * 2 - 1  # (B, 2, H, W) in [-1, 1]
-    # A separable Gaussian blur (truncated at 3 sigma, zero outside the image) of both displacement
-    # channels, written as two matrix products with banded matrices: the same numbers as a pair of
-    # depthwise convolutions, about 15 times faster on a CPU.
-    field = _gaussian_band(h, sigma, dev, x.dtype) @ noise @ _gaussian_band(w, sigma, dev, x.dtype).T
+    field = _blur_field(noise, sigma)
     # Normalize the smoothed field to unit RMS so that ``alpha`` is the typical displacement in pixels.
     field = field / field.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp_min(1e-8)
     displacement = field.permute(0, 2, 3, 1) * alpha * torch.tensor([2 / w, 2 / h], device=dev)  # (B, H, W, 2)
