@@ -21,7 +21,7 @@ import io
 import math
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +97,17 @@ BOX_BAND = 0.08
 BOX_COVER = 0.85
 # A connected piece of the kept ink counts as a stroke when it holds at least this share of the ink.
 PIECE_SHARE = 0.04
-# A line joined to the digit is a border or rule only when it runs across this share of the picture.
+# A line joined to the digit is a border or rule only when it runs across this share of the picture,
+# or, one of several parallel rules crossing the writing, runs this share of the picture's width past
+# it on a side (a thick digit hides a rule's start).
 LINE_SPAN = 0.85
+RULE_OVERHANG = 0.15
+# ... and crosses the writing at least this share of its height inside its top and bottom.
+RULE_INSIDE = 0.15
+# A vertical line away from the frame is a border when it is this many times as tall as the writing.
+INNER_BORDER = 1.25
+# When the digit kept is under this share of the lines and borders erased, they were most of the ink.
+LINES_DOMINATE = 0.1
 # The paper's brightness is estimated on a copy reduced to this short side.
 BACKGROUND_SIDE = 32
 # Connected pieces of ink smaller than this fraction of the image's short side are specks, and
@@ -552,6 +561,8 @@ def polarity(grey: np.ndarray) -> tuple[bool, bool]:
     the reading the classifier believes. The tie-breaker is never called unsure: on grey pictures
     with faint marks, reading them the other way round as well gave letters and scribbles a second
     chance to pass for digits (realistic non-digits, tuning seeds: 22 more of 1,600 accepted).
+    The tie-breaker counts only strong deviations (at least half the strongest either way): a
+    shadow's edge or a lit patch deviates over a wide area, but by less than ink does.
     """
     return _polarity(_smooth(np.asarray(grey, dtype=np.float32)))
 
@@ -565,8 +576,12 @@ def _polarity(smooth: np.ndarray) -> tuple[bool, bool]:
     if overall <= DARK_BOARD or dark_frame:
         return False, not (overall <= DARK_BOARD and light_frame)
     deviation = smooth - _background(smooth, 50)
-    darker = int((deviation < -MIN_INK_CONTRAST / 2).sum())
-    lighter = int((deviation > MIN_INK_CONTRAST / 2).sum())
+    # Count only the strong deviations, at half the strongest either way: a shadow's edge or a lit
+    # patch deviates from the local background over a wide area but by less than ink does.
+    strongest = max(float(np.percentile(-deviation, 99.5)), float(np.percentile(deviation, 99.5)))
+    level = max(MIN_INK_CONTRAST / 2, 0.5 * strongest)
+    darker = int((deviation < -level).sum())
+    lighter = int((deviation > level).sum())
     return darker >= lighter, True
 
 
@@ -881,16 +896,20 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
     mask = _remove_boxes(mask)
     height, width = mask.shape
     hlines = find_lines(mask, True, max(3, int(0.5 * width)), max(1.5, 0.12 * height), gap=int(0.04 * width))
-    vlines = [
+    vertical = find_lines(mask, False, max(3, int(0.5 * height)), max(1.5, 0.12 * width), gap=int(0.04 * height))
+    near_frame = [line.position < 0.2 * width or line.position > 0.8 * width for line in vertical]
+    vlines = [line for line, near in zip(vertical, near_frame, strict=True) if near]
+    # A cell cut off-centre from a grid has a border further in: a line running the picture's height.
+    inner = [
         line
-        for line in find_lines(mask, False, max(3, int(0.5 * height)), max(1.5, 0.12 * width), gap=int(0.04 * height))
-        if line.position < 0.2 * width or line.position > 0.8 * width
+        for line, near in zip(vertical, near_frame, strict=True)
+        if not near and line.stop - line.start >= LINE_SPAN * height
     ]
-    if not hlines and not vlines:
+    if not hlines and not vlines and not inner:
         return mask
     labels, _ = ndi.label(mask, structure=np.ones((3, 3)))
     writing = mask.copy()
-    for line in hlines + vlines:
+    for line in hlines + vlines + inner:
         writing &= ~line.pixels
     writing_labels = labels[writing]
 
@@ -912,13 +931,20 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
     positions = sorted(line.position for line in hlines)
     parallel = len(positions) >= 2 and positions[-1] - positions[0] >= 0.3 * height
     remove: list[Line] = []
-    columns = np.nonzero(erase_lines(mask, hlines).any(axis=0))[0]  # columns of the ink without lines
+    columns, (top, bottom) = _writing_extent(erase_lines(mask, hlines))
     for line, is_border in zip(hlines, h_border, strict=True):
         rest = erase_lines(mask, [line])
         rows = np.nonzero(rest.any(axis=1))[0]
         rest_height = rows[-1] - rows[0] + 1 if rows.size else 0
-        # A rule runs past the writing; the top and bottom bars of a 2, 5 or 7 are parallel too.
-        past = columns.size == 0 or line.start < columns[0] - 0.05 * width or line.stop > columns[-1] + 0.05 * width
+        # A rule runs past the writing. The top and bottom bars of a 2, 5 or 7 are parallel too, but
+        # each starts at the digit's stem: a line joined to the writing must pass it on both sides,
+        # or, through the writing (a bar is at its top or bottom), by far on one (a thick digit may
+        # hide a rule's start).
+        over = [(columns[0] - line.start) / width, (line.stop - 1 - columns[-1]) / width] if columns.size else [1, 1]
+        through = top + RULE_INSIDE * (bottom - top) < line.position < bottom - RULE_INSIDE * (bottom - top)
+        runs_through = through and max(over) >= RULE_OVERHANG
+        past = min(over) > 0.05 or (max(over) > 0.05 and not joined(line)) or runs_through
+        is_border = is_border or (parallel and runs_through)
         if (is_border and (boxed or (parallel and past))) or (line.stop - line.start) >= 1.5 * rest_height:
             remove.append(line)
     for line, is_border in zip(vlines, v_border, strict=True):
@@ -933,7 +959,67 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
         both_sides = any((other.position < width / 2) != left_side for other in vlines if other is not line)
         if is_border and (boxed or both_sides or inside):
             remove.append(line)
-    return erase_lines(mask, remove)
+    # An inner line is a border when it stands apart from writing at least as big as it is (a lone
+    # tall 1 beside a few crumbs is the writing itself) and is clearly taller than the writing's
+    # biggest piece (a 1 or a 4's stem beside another digit in a number cut tightly is as tall).
+    pieces, count = ndi.label(writing, structure=np.ones((3, 3)))
+    if inner and count:
+        areas = np.bincount(pieces.ravel(), minlength=count + 1)
+        rows = np.nonzero((pieces == int(np.argmax(areas[1:])) + 1).any(axis=1))[0]
+        tall = INNER_BORDER * (rows[-1] - rows[0] + 1)
+        inner = [
+            line
+            for line in inner
+            if not joined(line) and line.stop - line.start >= tall and areas[1:].sum() >= line.pixels.sum()
+        ]
+    else:
+        inner = []
+    cleaned = erase_lines(mask, remove + inner)
+    # A cell's borders bound its digit: what lies beyond one shows the neighbouring cells.
+    return _drop_beyond(cleaned, (remove if boxed else []) + inner)
+
+
+def _drop_beyond(mask: np.ndarray, borders: list[Line]) -> np.ndarray:
+    """Drop the pieces of ``mask`` lying wholly on the other side of a border line from the digit
+    (the biggest piece). Each line's course is fitted to its pixels, so a tilted border counts."""
+    if not borders:
+        return mask
+    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
+    if count <= 1:
+        return mask
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    areas[0] = 0
+    main = int(np.argmax(areas))
+    ys, xs = np.nonzero(labels)
+    owner = labels[ys, xs]
+    drop = np.zeros(count + 1, dtype=bool)
+    for line in borders:
+        rows, cols = np.nonzero(line.pixels)
+        along, across = (cols, rows) if line.horizontal else (rows, cols)
+        if along.size < 2 or np.ptp(along) < 2:
+            continue
+        slope, intercept = np.polyfit(along, across, 1)
+        offset = (ys - (slope * xs + intercept)) if line.horizontal else (xs - (slope * ys + intercept))
+        side = np.sign(np.median(offset[owner == main]))
+        beyond = np.bincount(owner, weights=(np.sign(offset) != side), minlength=count + 1)
+        drop |= beyond >= areas
+    drop[0] = drop[main] = False
+    return mask & ~drop[labels]
+
+
+def _writing_extent(mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """The columns, and the first and last rows, of the pieces of ``mask`` that matter
+    (:data:`PIECE_SHARE` of its ink or more): the crumbs an erased line leaves along its course do
+    not widen the writing to the whole rule."""
+    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
+    if count == 0:
+        return np.zeros(0, dtype=np.intp), (0, 0)
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    keep = areas >= PIECE_SHARE * areas[1:].sum()
+    keep[0] = False
+    kept = keep[labels]
+    rows = np.nonzero(kept.any(axis=1))[0]
+    return np.nonzero(kept.any(axis=0))[0], (int(rows[0]), int(rows[-1]))
 
 
 def _frame_margin(shape: tuple[int, ...], share: float = EDGE_MARGIN) -> int:
@@ -1168,12 +1254,20 @@ def only_at_the_frame(mask: np.ndarray) -> bool:
     return bool(depth.size) and float(depth.max()) <= FRAME_BAND
 
 
-def clean_mask(mask: np.ndarray) -> np.ndarray:
-    """Lines and frame fragments removed, specks dropped: the ink that may be writing."""
+def clean_mask(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """Lines and frame fragments removed, specks dropped: the ink that may be writing, and how many
+    pixels of lines and box borders were erased."""
     mask = _drop_frame_edges(mask)  # first: a page edge is no box side that makes a digit's bar a line
-    mask = _line_policy(mask)
-    mask = _drop_frame_fragments(mask)
-    return _drop_specks(mask, speck_size(mask.shape))
+    lined = _line_policy(mask)
+    erased = int(np.count_nonzero(mask & ~lined))
+    mask = _drop_frame_fragments(lined)
+    return _drop_specks(mask, speck_size(mask.shape)), erased
+
+
+def _digit_mask(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """The digit's pixels in a thresholded ink mask, and how many pixels of lines were erased."""
+    cleaned, erased = clean_mask(mask)
+    return _select_digit(_drop_neighbours(cleaned)), erased
 
 
 def soft_ink(ink: InkMap, keep: np.ndarray) -> np.ndarray:
@@ -1196,7 +1290,15 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     )
     if ink.blank:
         return blank
-    mask = _select_digit(_drop_neighbours(clean_mask(ink.mask)))
+    mask, erased = _digit_mask(ink.mask)
+    if 0 < mask.sum() < LINES_DOMINATE * erased:
+        # Box borders or rules were the darkest ink, and the floor set by them (a share of the
+        # darkest writing's contrast) left crumbs of a fainter digit: look again with a lower floor.
+        fainter = extract_ink(loaded.grey, FAINT_INK_SHARE_OF_PEAK, dark_on_light=ink.dark_on_light, faint_share=faint)
+        if not fainter.blank:
+            again, _ = _digit_mask(fainter.mask)
+            if again.sum() > mask.sum():
+                ink, mask = replace(fainter, polarity_sure=ink.polarity_sure), again
     # Fragments of an empty cell's border, photographed in perspective, or the edge of a shadow may
     # survive the line rules; a digit reaches into the picture.
     if not mask.any() or only_at_the_frame(mask):
