@@ -106,6 +106,8 @@ RULE_OVERHANG = 0.15
 RULE_INSIDE = 0.15
 # A vertical line away from the frame is a border when it is this many times as tall as the writing.
 INNER_BORDER = 1.25
+# A grey picture's frame settles its polarity unless the strong marks say otherwise by this factor.
+STRONG_MAJORITY = 3.0
 # When the digit kept is under this share of the lines and borders erased, they were most of the ink.
 LINES_DOMINATE = 0.1
 # The paper's brightness is estimated on a copy reduced to this short side.
@@ -571,18 +573,28 @@ def _polarity(smooth: np.ndarray) -> tuple[bool, bool]:
     overall = float(np.median(smooth))
     frame = float(np.median(np.concatenate([smooth[0], smooth[-1], smooth[:, 0], smooth[:, -1]])))
     light_frame, dark_frame = frame >= LIGHT_PAPER, frame <= DARK_BOARD
-    if overall >= LIGHT_PAPER or (overall > DARK_BOARD and light_frame):
-        return True, not (overall >= LIGHT_PAPER and dark_frame)
-    if overall <= DARK_BOARD or dark_frame:
-        return False, not (overall <= DARK_BOARD and light_frame)
+    if overall >= LIGHT_PAPER:
+        return True, not dark_frame
+    if overall <= DARK_BOARD:
+        return False, not light_frame
+    if light_frame or dark_frame:
+        # A grey picture whose frame decides; unsure when the marks clearly say otherwise (the
+        # borders of a row of cells cut along its grid lines make a dark frame round light paper).
+        darker, lighter = _strong_deviations(smooth)
+        disagree = lighter > STRONG_MAJORITY * darker if light_frame else darker > STRONG_MAJORITY * lighter
+        return light_frame, not disagree
+    darker, lighter = _strong_deviations(smooth)
+    return darker >= lighter, True
+
+
+def _strong_deviations(smooth: np.ndarray) -> tuple[int, int]:
+    """How many pixels are much darker, and how many much lighter, than a local background: only
+    strong deviations count, at half the strongest either way (a shadow's edge or a lit patch
+    deviates from the background over a wide area, but by less than ink does)."""
     deviation = smooth - _background(smooth, 50)
-    # Count only the strong deviations, at half the strongest either way: a shadow's edge or a lit
-    # patch deviates from the local background over a wide area but by less than ink does.
     strongest = max(float(np.percentile(-deviation, 99.5)), float(np.percentile(deviation, 99.5)))
     level = max(MIN_INK_CONTRAST / 2, 0.5 * strongest)
-    darker = int((deviation < -level).sum())
-    lighter = int((deviation > level).sum())
-    return darker >= lighter, True
+    return int((deviation < -level).sum()), int((deviation > level).sum())
 
 
 # ---------------------------------------------------------------------------------------------
