@@ -578,23 +578,28 @@ def _polarity(smooth: np.ndarray) -> tuple[bool, bool]:
     if overall <= DARK_BOARD:
         return False, not light_frame
     if light_frame or dark_frame:
-        # A grey picture whose frame decides; unsure when the marks clearly say otherwise (the
-        # borders of a row of cells cut along its grid lines make a dark frame round light paper).
-        darker, lighter = _strong_deviations(smooth)
-        disagree = lighter > STRONG_MAJORITY * darker if light_frame else darker > STRONG_MAJORITY * lighter
+        # A grey picture whose frame decides; unsure when marks as strong as ink clearly say
+        # otherwise (the borders of a row of cells cut along its grid lines make a dark frame round
+        # light paper; a lit band across a blank page is no writing).
+        darker, lighter, strongest = _strong_deviations(smooth)
+        if light_frame:
+            disagree = lighter > STRONG_MAJORITY * darker and strongest[1] >= 2 * MIN_INK_CONTRAST
+        else:
+            disagree = darker > STRONG_MAJORITY * lighter and strongest[0] >= 2 * MIN_INK_CONTRAST
         return light_frame, not disagree
-    darker, lighter = _strong_deviations(smooth)
+    darker, lighter, _ = _strong_deviations(smooth)
     return darker >= lighter, True
 
 
-def _strong_deviations(smooth: np.ndarray) -> tuple[int, int]:
-    """How many pixels are much darker, and how many much lighter, than a local background: only
-    strong deviations count, at half the strongest either way (a shadow's edge or a lit patch
-    deviates from the background over a wide area, but by less than ink does)."""
+def _strong_deviations(smooth: np.ndarray) -> tuple[int, int, tuple[float, float]]:
+    """How many pixels are much darker, and how many much lighter, than a local background, and
+    how far the strongest deviate either way (99.5th percentiles): only strong deviations count, at
+    half the strongest either way (a shadow's edge or a lit patch deviates from the background over
+    a wide area, but by less than ink does)."""
     deviation = smooth - _background(smooth, 50)
-    strongest = max(float(np.percentile(-deviation, 99.5)), float(np.percentile(deviation, 99.5)))
-    level = max(MIN_INK_CONTRAST / 2, 0.5 * strongest)
-    return int((deviation < -level).sum()), int((deviation > level).sum())
+    strongest = (float(np.percentile(-deviation, 99.5)), float(np.percentile(deviation, 99.5)))
+    level = max(MIN_INK_CONTRAST / 2, 0.5 * max(strongest))
+    return int((deviation < -level).sum()), int((deviation > level).sum()), strongest
 
 
 # ---------------------------------------------------------------------------------------------
