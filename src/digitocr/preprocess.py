@@ -104,7 +104,8 @@ LINE_SPAN = 0.85
 RULE_OVERHANG = 0.15
 # ... and crosses the writing at least this share of its height inside its top and bottom.
 RULE_INSIDE = 0.15
-# A vertical line away from the frame is a border when it is this many times as tall as the writing.
+# A vertical line away from the frame is a border when it is this many times as tall as the writing's
+# biggest piece.
 INNER_BORDER = 1.25
 # A grey picture's frame settles its polarity unless the strong marks say otherwise by this factor.
 STRONG_MAJORITY = 3.0
@@ -564,7 +565,9 @@ def polarity(grey: np.ndarray) -> tuple[bool, bool]:
     with faint marks, reading them the other way round as well gave letters and scribbles a second
     chance to pass for digits (realistic non-digits, tuning seeds: 22 more of 1,600 accepted).
     The tie-breaker counts only strong deviations (at least half the strongest either way): a
-    shadow's edge or a lit patch deviates over a wide area, but by less than ink does.
+    shadow's edge or a lit patch deviates over a wide area, but by less than ink does. A frame that
+    decides a grey picture leaves it unsure when marks as strong as ink clearly say otherwise (a row
+    of cells cut along its grid lines has the dark lines for its frame).
     """
     return _polarity(_smooth(np.asarray(grey, dtype=np.float32)))
 
