@@ -939,20 +939,21 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
         beside = int(np.isin(writing_labels, own[own > 0]).sum())  # what is left of a box corner is no digit
         return beside >= 0.5 * writing_labels.size and beside >= 0.5 * int(line.pixels.sum())
 
-    def border(line: Line) -> bool:
+    def border(line: Line, is_joined: bool) -> bool:
         """May be a border or a rule: apart from the writing, or running (nearly) across the picture."""
         extent = width if line.horizontal else height
-        return not joined(line) or line.stop - line.start >= LINE_SPAN * extent
+        return not is_joined or line.stop - line.start >= LINE_SPAN * extent
 
-    h_border = [border(line) for line in hlines]
-    v_border = [border(line) for line in vlines]
+    h_joined = [joined(line) for line in hlines]
+    h_border = [border(line, is_joined) for line, is_joined in zip(hlines, h_joined, strict=True)]
+    v_border = [border(line, joined(line)) for line in vlines]
     boxed = any(h_border) and any(v_border)
     # Several lines: parallel rules, or the top and bottom of a box (pieces of one line do not count).
     positions = sorted(line.position for line in hlines)
     parallel = len(positions) >= 2 and positions[-1] - positions[0] >= 0.3 * height
     remove: list[Line] = []
     columns, (top, bottom) = _writing_extent(erase_lines(mask, hlines))
-    for line, is_border in zip(hlines, h_border, strict=True):
+    for line, is_border, is_joined in zip(hlines, h_border, h_joined, strict=True):
         rest = erase_lines(mask, [line])
         rows = np.nonzero(rest.any(axis=1))[0]
         rest_height = rows[-1] - rows[0] + 1 if rows.size else 0
@@ -963,7 +964,7 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
         over = [(columns[0] - line.start) / width, (line.stop - 1 - columns[-1]) / width] if columns.size else [1, 1]
         through = top + RULE_INSIDE * (bottom - top) < line.position < bottom - RULE_INSIDE * (bottom - top)
         runs_through = through and max(over) >= RULE_OVERHANG
-        past = min(over) > 0.05 or (max(over) > 0.05 and not joined(line)) or runs_through
+        past = min(over) > 0.05 or (max(over) > 0.05 and not is_joined) or runs_through
         is_border = is_border or (parallel and runs_through)
         if (is_border and (boxed or (parallel and past))) or (line.stop - line.start) >= 1.5 * rest_height:
             remove.append(line)
@@ -982,8 +983,8 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
     # An inner line is a border when it stands apart from writing at least as big as it is (a lone
     # tall 1 beside a few crumbs is the writing itself) and is clearly taller than the writing's
     # biggest piece (a 1 or a 4's stem beside another digit in a number cut tightly is as tall).
-    pieces, count = ndi.label(writing, structure=np.ones((3, 3)))
-    if inner and count:
+    pieces, count = ndi.label(writing, structure=np.ones((3, 3))) if inner else (None, 0)
+    if count:
         areas = np.bincount(pieces.ravel(), minlength=count + 1)
         rows = np.nonzero((pieces == int(np.argmax(areas[1:])) + 1).any(axis=1))[0]
         tall = INNER_BORDER * (rows[-1] - rows[0] + 1)
