@@ -111,6 +111,8 @@ INNER_BORDER = 1.25
 STRONG_MAJORITY = 3.0
 # When the digit kept is under this share of the lines and borders erased, they were most of the ink.
 LINES_DOMINATE = 0.1
+# A piece of ink lies on a line found at half the threshold when this share of it does.
+FAINT_LINE_SHARE = 0.9
 # The paper's brightness is estimated on a copy reduced to this short side.
 BACKGROUND_SIDE = 32
 # Connected pieces of ink smaller than this fraction of the image's short side are specks, and
@@ -1002,18 +1004,37 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
 
 def _drop_beyond(mask: np.ndarray, borders: list[Line]) -> np.ndarray:
     """Drop the pieces of ``mask`` lying wholly on the other side of a border line from the digit
-    (the biggest piece). Each line's course is fitted to its pixels, so a tilted border counts."""
+    (the biggest piece). Each line's course is fitted to its pixels, so a tilted border counts.
+
+    A neighbour's stroke that reaches the border from beyond, where the digit's own stroke reaches it
+    from inside, is joined to the digit by the bridge :func:`erase_lines` lays across the erased line
+    (a 7's stem and the top of the digit below it in a grid). So the digit's piece is taken apart at
+    the bridges, and a part wholly beyond a line across the picture that runs out of the picture (it
+    touches the frame on the far side) is dropped with its bridges: a stroke of the digit
+    overflowing its cell stays inside the picture cut round the cell. The biggest part stays.
+    """
     if not borders:
         return mask
-    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
-    if count <= 1:
+    on_border = np.zeros_like(mask)
+    for line in borders:
+        on_border |= line.pixels
+    whole, count = ndi.label(mask, structure=np.ones((3, 3)))
+    if count == 0:
         return mask
-    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    areas = np.bincount(whole.ravel(), minlength=count + 1)
     areas[0] = 0
     main = int(np.argmax(areas))
-    ys, xs = np.nonzero(labels)
-    owner = labels[ys, xs]
+    # The digit's piece taken apart at the bridges: its parts beyond a line are judged one by one.
+    bridges = mask & on_border & (whole == main)
+    parts, part_count = ndi.label((whole == main) & ~bridges, structure=np.ones((3, 3)))
+    part_areas = np.bincount(parts.ravel(), minlength=part_count + 1)
+    part_areas[0] = 0
+    ys, xs = np.nonzero(mask)
+    owner, part = whole[ys, xs], parts[ys, xs]
+    height, width = mask.shape
+    margin = _frame_margin(mask.shape)
     drop = np.zeros(count + 1, dtype=bool)
+    drop_part = np.zeros(part_count + 1, dtype=bool)
     for line in borders:
         rows, cols = np.nonzero(line.pixels)
         along, across = (cols, rows) if line.horizontal else (rows, cols)
@@ -1022,10 +1043,27 @@ def _drop_beyond(mask: np.ndarray, borders: list[Line]) -> np.ndarray:
         slope, intercept = np.polyfit(along, across, 1)
         offset = (ys - (slope * xs + intercept)) if line.horizontal else (xs - (slope * ys + intercept))
         side = np.sign(np.median(offset[owner == main]))
-        beyond = np.bincount(owner, weights=(np.sign(offset) != side), minlength=count + 1)
-        drop |= beyond >= areas
+        other = np.sign(offset) != side
+        drop |= np.bincount(owner, weights=other, minlength=count + 1) >= areas
+        # Only a line across the picture bounds a cell: a digit cut tightly has its own strokes
+        # along the frame taken for a box (a 4's bar and arm), and its stem runs out of the picture.
+        coord, size = (ys, height) if line.horizontal else (xs, width)
+        if line.stop - line.start < LINE_SPAN * size:
+            continue
+        far = coord if side > 0 else size - 1 - coord  # from the frame on the other side of the line
+        beyond = np.bincount(part, weights=other, minlength=part_count + 1) >= part_areas
+        at_frame = np.bincount(part, weights=far < margin, minlength=part_count + 1) > 0
+        drop_part |= beyond & at_frame
     drop[0] = drop[main] = False
-    return mask & ~drop[labels]
+    drop_part[0] = False
+    if part_count:
+        drop_part[int(np.argmax(part_areas))] = False
+    kept = mask & ~drop[whole] & ~(drop_part[parts] & (whole == main))
+    if drop_part.any():  # a bridge to a dropped part goes with it
+        pieces, _ = ndi.label(bridges, structure=np.ones((3, 3)))
+        near = ndi.binary_dilation(drop_part[parts] & (parts > 0), structure=np.ones((3, 3))) & bridges
+        kept &= ~np.isin(pieces, np.unique(pieces[near]))
+    return kept
 
 
 def _writing_extent(mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
@@ -1291,6 +1329,29 @@ def _digit_mask(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return _select_digit(_drop_neighbours(cleaned)), erased
 
 
+def _without_faint_lines(ink: InkMap) -> np.ndarray:
+    """``ink.mask`` without the pieces of lines found only in a fainter mask (the ink down to half
+    the threshold).
+
+    A grid line fainter than the writing straddles the threshold: it breaks into dashes, too short to
+    be found as a line, that stay beside the digit (crosses at a grid's corners, a comb of dashes
+    along a cell's side). Down at half the threshold the line is whole, and :func:`_line_policy`
+    finds it. Only pieces of ink lying wholly on what it erases there go: a stroke joined to the
+    rest of the digit stays (at half the threshold a 2's base runs on into the rule beneath it, and a
+    thick digit cut tightly is all lines along the frame), and so does the biggest piece."""
+    faint = _drop_specks(ink.ink > 0, speck_size(ink.mask.shape)) | ink.mask
+    erased = faint & ~_line_policy(_drop_frame_edges(faint))
+    if not erased.any():
+        return ink.mask
+    labels, count = ndi.label(ink.mask, structure=np.ones((3, 3)))
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    on_lines = np.bincount(labels[erased], minlength=count + 1)
+    drop = on_lines >= FAINT_LINE_SHARE * areas
+    drop[0] = False
+    drop[int(np.argmax(areas[1:])) + 1] = False  # the biggest piece is the digit's (or a line the rules see)
+    return ink.mask & ~drop[labels]
+
+
 def soft_ink(ink: InkMap, keep: np.ndarray) -> np.ndarray:
     """The anti-aliased ink restricted to the kept mask (plus a one-pixel rim for the soft edges)."""
     rim = ndi.binary_dilation(keep, structure=np.ones((3, 3), dtype=bool))
@@ -1311,7 +1372,7 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     )
     if ink.blank:
         return blank
-    mask, erased = _digit_mask(ink.mask)
+    mask, erased = _digit_mask(_without_faint_lines(ink))
     if 0 < mask.sum() < LINES_DOMINATE * erased:
         # Box borders or rules were the darkest ink, and the floor set by them (a share of the
         # darkest writing's contrast) left crumbs of a fainter digit: look again with a lower floor.
