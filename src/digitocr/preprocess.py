@@ -1058,10 +1058,10 @@ def _drop_beyond(mask: np.ndarray, borders: list[Line]) -> np.ndarray:
     drop_part[0] = False
     if part_count:
         drop_part[int(np.argmax(part_areas))] = False
-    kept = mask & ~drop[whole] & ~(drop_part[parts] & (whole == main))
+    kept = mask & ~drop[whole] & ~drop_part[parts]  # parts is 0 outside the digit's piece
     if drop_part.any():  # a bridge to a dropped part goes with it
         pieces, _ = ndi.label(bridges, structure=np.ones((3, 3)))
-        near = ndi.binary_dilation(drop_part[parts] & (parts > 0), structure=np.ones((3, 3))) & bridges
+        near = ndi.binary_dilation(drop_part[parts], structure=np.ones((3, 3))) & bridges
         kept &= ~np.isin(pieces, np.unique(pieces[near]))
     return kept
 
@@ -1339,11 +1339,13 @@ def _without_faint_lines(ink: InkMap) -> np.ndarray:
     finds it. Only pieces of ink lying wholly on what it erases there go: a stroke joined to the
     rest of the digit stays (at half the threshold a 2's base runs on into the rule beneath it, and a
     thick digit cut tightly is all lines along the frame), and so does the biggest piece."""
+    labels, count = ndi.label(ink.mask, structure=np.ones((3, 3)))
+    if count <= 1:  # the biggest piece stays: nothing to look for
+        return ink.mask
     faint = _drop_specks(ink.ink > 0, speck_size(ink.mask.shape)) | ink.mask
     erased = faint & ~_line_policy(_drop_frame_edges(faint))
     if not erased.any():
         return ink.mask
-    labels, count = ndi.label(ink.mask, structure=np.ones((3, 3)))
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     on_lines = np.bincount(labels[erased], minlength=count + 1)
     drop = on_lines >= FAINT_LINE_SHARE * areas
