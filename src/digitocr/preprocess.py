@@ -1323,35 +1323,35 @@ def clean_mask(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return _drop_specks(mask, speck_size(mask.shape)), erased
 
 
-def _digit_mask(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """The digit's pixels in a thresholded ink mask, and how many pixels of lines were erased."""
-    cleaned, erased = clean_mask(mask)
-    return _select_digit(_drop_neighbours(cleaned)), erased
+def _digit_mask(ink: InkMap) -> tuple[np.ndarray, int]:
+    """The digit's pixels in ``ink``'s thresholded mask, and how many pixels of lines were erased."""
+    cleaned, erased = clean_mask(ink.mask)
+    return _select_digit(_drop_neighbours(_without_faint_lines(ink, cleaned))), erased
 
 
-def _without_faint_lines(ink: InkMap) -> np.ndarray:
-    """``ink.mask`` without the pieces of lines found only in a fainter mask (the ink down to half
-    the threshold).
+def _without_faint_lines(ink: InkMap, mask: np.ndarray) -> np.ndarray:
+    """``mask`` (what the line rules left of ``ink.mask``) without the dashes of lines found only in a
+    fainter mask (the ink down to half the threshold).
 
     A grid line fainter than the writing straddles the threshold: it breaks into dashes, too short to
     be found as a line, that stay beside the digit (crosses at a grid's corners, a comb of dashes
     along a cell's side). Down at half the threshold the line is whole, and :func:`_line_policy`
-    finds it. Only pieces of ink lying wholly on what it erases there go: a stroke joined to the
-    rest of the digit stays (at half the threshold a 2's base runs on into the rule beneath it, and a
-    thick digit cut tightly is all lines along the frame), and so does the biggest piece."""
-    labels, count = ndi.label(ink.mask, structure=np.ones((3, 3)))
-    if count <= 1:  # the biggest piece stays: nothing to look for
-        return ink.mask
-    faint = _drop_specks(ink.ink > 0, speck_size(ink.mask.shape)) | ink.mask
+    finds it. Only pieces lying wholly on what it erases there go: a stroke joined to the rest of the
+    digit stays (at half the threshold a 2's base runs on into the rule beneath it, and a thick digit
+    cut tightly is all lines along the frame). Coming after the line rules, it cannot change what
+    they decide (an empty cell's border seen whole is a box; without its dashes it was no longer)."""
+    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
+    if count <= 1:  # a piece alone is left to the line rules, which have judged it already
+        return mask
+    faint = _drop_specks(ink.ink > 0, speck_size(mask.shape)) | ink.mask
     erased = faint & ~_line_policy(_drop_frame_edges(faint))
     if not erased.any():
-        return ink.mask
+        return mask
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     on_lines = np.bincount(labels[erased], minlength=count + 1)
     drop = on_lines >= FAINT_LINE_SHARE * areas
     drop[0] = False
-    drop[int(np.argmax(areas[1:])) + 1] = False  # the biggest piece is the digit's (or a line the rules see)
-    return ink.mask & ~drop[labels]
+    return mask & ~drop[labels]
 
 
 def soft_ink(ink: InkMap, keep: np.ndarray) -> np.ndarray:
@@ -1374,13 +1374,13 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     )
     if ink.blank:
         return blank
-    mask, erased = _digit_mask(_without_faint_lines(ink))
+    mask, erased = _digit_mask(ink)
     if 0 < mask.sum() < LINES_DOMINATE * erased:
         # Box borders or rules were the darkest ink, and the floor set by them (a share of the
         # darkest writing's contrast) left crumbs of a fainter digit: look again with a lower floor.
         fainter = extract_ink(loaded.grey, FAINT_INK_SHARE_OF_PEAK, dark_on_light=ink.dark_on_light, faint_share=faint)
         if not fainter.blank:
-            again, _ = _digit_mask(fainter.mask)
+            again, _ = _digit_mask(fainter)
             if again.sum() > mask.sum():
                 ink, mask = replace(fainter, polarity_sure=ink.polarity_sure), again
     # Fragments of an empty cell's border, photographed in perspective, or the edge of a shadow may
