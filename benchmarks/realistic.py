@@ -8,7 +8,8 @@ It also makes images that are not digits (blank paper, letters drawn with fonts,
 the refusal figures. Everything is deterministic given the seed.
 
 Run as a script (``python benchmarks/realistic.py [--model CKPT] [--n N]``) to print:
-single-digit accuracy, exact-string and digit-level accuracy on 1-10 digit numbers, the plain
+single-digit accuracy, exact-string and digit-level accuracy on 1-10 digit numbers and on cheque
+amounts (with their separators and the marks written before and after them), the plain
 MNIST round trip against the model's own test accuracy, tight crops (digits filling a 16-64 px
 square, USPS-style, and numbers cut to their ink), digits stored as other datasets store them
 (16-32 px, grey or 1-bit, any pen), cells and rows of cells cut from a form's grid with their
@@ -41,6 +42,43 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 # be wrong).
 LETTERS = "ACEFHKLMNPRUVWXYacefhkmnprtuvwx"
 INK_COLOURS = [(20, 20, 25), (25, 35, 110), (60, 60, 65), (15, 30, 60), (90, 90, 95)]
+# Gaps between neighbouring digits by spacing, in digit heights (negative: overlapping).
+GAPS = {"wide": (0.3, 0.8), "normal": (0.08, 0.3), "tight": (0.0, 0.1), "touching": (-0.12, 0.0)}
+# Marks written with a cheque's amount, as strokes in a box one digit height tall (x right, y down
+# from the top of the digits; the baseline is y = 1) and their advance. Delimiters before and after
+# the amount keep anyone from adding digits (# * = in Latin America, /- and = in India, .- in Chile);
+# separators part thousands and cents. The label is the digits alone.
+AMOUNT_MARKS: dict[str, tuple[list[list[tuple[float, float]]], float]] = {
+    "$": (
+        [
+            [
+                (0.5, 0.25),
+                (0.35, 0.15),
+                (0.12, 0.22),
+                (0.1, 0.4),
+                (0.3, 0.52),
+                (0.48, 0.65),
+                (0.45, 0.85),
+                (0.25, 0.95),
+                (0.02, 0.85),
+            ],
+            [(0.27, 0.02), (0.27, 1.08)],
+        ],
+        0.55,
+    ),
+    "#": (
+        [[(0.2, 0.15), (0.1, 0.95)], [(0.5, 0.15), (0.4, 0.95)], [(0.0, 0.4), (0.6, 0.4)], [(0.0, 0.7), (0.55, 0.7)]],
+        0.6,
+    ),
+    "*": ([[(0.05, 0.35), (0.45, 0.75)], [(0.45, 0.35), (0.05, 0.75)], [(0.25, 0.3), (0.25, 0.8)]], 0.5),
+    "=": ([[(0.0, 0.4), (0.55, 0.4)], [(0.0, 0.65), (0.55, 0.65)]], 0.55),
+    "/-": ([[(0.5, 0.0), (0.0, 1.0)], [(0.45, 0.6), (0.85, 0.6)]], 0.85),
+    ".-": ([[(0.0, 0.95), (0.03, 0.95)], [(0.2, 0.6), (0.6, 0.6)]], 0.6),
+    "/": ([[(0.55, 0.0), (0.0, 1.0)]], 0.55),
+    "-": ([[(0.0, 0.6), (0.5, 0.6)]], 0.5),
+    ".": ([[(0.0, 0.95), (0.03, 0.95)]], 0.2),
+    ",": ([[(0.08, 0.9), (0.0, 1.15)]], 0.2),
+}
 # Pen bands for the figures by pen width (the generator draws the change from [-1, 2.5]).
 PEN_THIN, PEN_THICK = -0.5, 1.0
 
@@ -231,7 +269,7 @@ def _number(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
     stroke = rng.uniform(-1.0, 2.5)
     alphas = [_digit_alpha(d, int(height * rng.uniform(0.9, 1.1)), rng, stroke + rng.normal(0, 0.3)) for d in digits]
     spacing = rng.choice(["wide", "normal", "tight", "touching"], p=[0.2, 0.35, 0.25, 0.2])
-    gap_range = {"wide": (0.3, 0.8), "normal": (0.08, 0.3), "tight": (0.0, 0.1), "touching": (-0.12, 0.0)}[spacing]
+    gap_range = GAPS[spacing]
     boxed = rng.random() < 0.2
     separators = rng.random() < 0.3 and not boxed
     cell = int(height * rng.uniform(1.1, 1.4)) if boxed else 0
@@ -295,6 +333,73 @@ def _number(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
     _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
     text = "".join(map(str, labels))
     return Sample(_encode(_degrade(page, rng), rng), text, f"number-{spacing}", tuple(boxes), stroke)
+
+
+def _amount(digits: list[np.ndarray], labels: list[int], rng: np.random.Generator) -> Sample:
+    """A cheque's amount in figures: the digits with their thousands and cents separators and a
+    delimiter before and after, all written with one pen, maybe in the cheque's printed box."""
+    height = int(rng.integers(22, 90))
+    stroke = rng.uniform(-1.0, 2.5)
+    # MNIST's stroke, widened as the digits are (short of a marker's, which blots a small mark into a disc)
+    lw = max(1.5, min(0.18, 0.12 + 0.07 * stroke) * height)
+    alphas = [_digit_alpha(d, int(height * rng.uniform(0.9, 1.1)), rng, stroke + rng.normal(0, 0.3)) for d in digits]
+    marks: list[str | None] = [None] * (2 * len(digits) + 1)  # marks[2k]: what is written before digit k
+    n = len(digits)
+    cents = n >= 3 and rng.random() < 0.5
+    point, comma = (".", ",") if rng.random() < 0.5 else (",", ".")
+    if cents:
+        marks[2 * (n - 2)] = comma
+    if rng.random() < 0.5:  # thousands
+        for k in range(n - (2 if cents else 0) - 3, 0, -3):
+            marks[2 * k] = point
+    marks[0] = rng.choice(["", "$", "#", "*", "="], p=[0.3, 0.2, 0.2, 0.15, 0.15])
+    marks[-1] = rng.choice(["", "#", "*", "=", "/-", ".-", "/", "-"], p=[0.3, 0.15, 0.1, 0.1, 0.1, 0.1, 0.075, 0.075])
+    gap_range = GAPS[rng.choice(["wide", "normal", "tight", "touching"], p=[0.25, 0.4, 0.25, 0.1])]
+    slant = rng.uniform(-0.05, 0.25)
+    x = int(height * rng.uniform(0.3, 1.0))
+    top = int(height * rng.uniform(0.3, 0.9))
+    placed: list[tuple[int, np.ndarray | str]] = []
+    for k, mark in enumerate(marks):
+        if k % 2:
+            placed.append((x, alphas[k // 2]))
+            x += alphas[k // 2].shape[1] + int(rng.uniform(*gap_range) * height)
+        elif mark:
+            x += int(0.1 * height)
+            placed.append((x, mark))
+            x += int((AMOUNT_MARKS[mark][1] + 0.15) * height)
+    width = x + int(height * rng.uniform(0.3, 1.0))
+    h = top + int(height * 1.15) + int(height * rng.uniform(0.3, 0.8))
+    page = _paper(h, width, rng)
+    alpha = np.zeros((h, width), np.float32)
+    boxes = []
+    baseline = top + height
+    for left, what in placed:
+        if isinstance(what, str):
+            for stroke_points in AMOUNT_MARKS[what][0]:
+                pts = [
+                    (
+                        left + (px + slant * (1 - py)) * height + rng.normal(0, 0.02 * height),
+                        baseline - (1 - py) * height + rng.normal(0, 0.02 * height),
+                    )
+                    for px, py in stroke_points
+                ]
+                for p0, p1 in itertools.pairwise(pts):
+                    _line(alpha, p0, p1, lw)
+            continue
+        ah, aw = what.shape
+        y0 = int(np.clip(baseline - ah + rng.integers(-2, 3), 0, h - ah))
+        region = alpha[y0 : y0 + ah, left : left + aw]
+        region[:] = np.maximum(region, what[: region.shape[0], : region.shape[1]])
+        boxes.append((left, y0, left + aw, y0 + ah))
+    if rng.random() < 0.3:  # the cheque's printed box round the amount
+        lines = np.zeros_like(alpha)
+        x0, y0, x1, y1 = int(0.15 * height), int(0.15 * height), width - int(0.15 * height), h - int(0.15 * height)
+        for p0, p1 in (((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))):
+            _line(lines, p0, p1, max(1.0, 0.03 * height))
+        _apply_ink(page, lines, np.clip(np.array([0.5, 0.55, 0.75]) * rng.uniform(0.3, 1.0), 0, 1), rng.uniform(0.5, 1))
+    _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+    text = "".join(map(str, labels))
+    return Sample(_encode(_degrade(page, rng), rng), text, f"amount{marks[0]}|{marks[-1]}", tuple(boxes), stroke)
 
 
 def _non_digit(kind: str, rng: np.random.Generator) -> Sample:
@@ -391,6 +496,16 @@ def numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0, max_d
         length = int(rng.integers(1, max_digits + 1))
         idx = rng.choice(len(images), size=length, replace=False)
         out.append(_number([images[i] for i in idx], [int(labels[i]) for i in idx], rng))
+    return out
+
+
+def cheque_amounts(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """``n`` cheque amounts in figures of 1-7 MNIST test digits, with separators and delimiters."""
+    out = []
+    for k in range(n):
+        rng = _rng(seed, 13, k)
+        idx = rng.choice(len(images), size=int(rng.integers(1, 8)), replace=False)
+        out.append(_amount([images[i] for i in idx], [int(labels[i]) for i in idx], rng))
     return out
 
 
@@ -705,6 +820,17 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
         by_kind.setdefault(s.kind, []).append(ok)
     results["number_exact_by_spacing"] = {k: float(np.mean(v)) for k, v in sorted(by_kind.items())}
     results["number_exact_by_pen"] = _by_pen(exact, nums)
+    amounts = cheque_amounts(images, labels, n, seed)
+    readings = [recognizer.read(s.data) for s in amounts]
+    exact = [r.text == s.label for r, s in zip(readings, amounts, strict=True)]
+    results["amount_exact"] = float(np.mean(exact))
+    results["amount_digit_accuracy"] = _digit_accuracy([r.text for r in readings], [s.label for s in amounts])
+    by_mark: dict[str, list[bool]] = {}
+    for ok, s in zip(exact, amounts, strict=True):
+        before, after = s.kind.removeprefix("amount").split("|")
+        by_mark.setdefault(f"before {before or 'nothing'}", []).append(ok)
+        by_mark.setdefault(f"after {after or 'nothing'}", []).append(ok)
+    results["amount_exact_by_mark"] = {k: float(np.mean(v)) for k, v in sorted(by_mark.items())}
 
     plain = plain_renders(images, n, seed)
     preds = recognizer.predict(plain)
@@ -809,6 +935,7 @@ def main() -> None:
         sets = {
             "single": single_digits(images, labels, 12, args.seed),
             "number": numbers(images, labels, 12, args.seed),
+            "amount": cheque_amounts(images, labels, 12, args.seed),
             "other": non_digits(12, args.seed),
             "desk": on_a_desk(images, labels, 12, args.seed),
         }

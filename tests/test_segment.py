@@ -450,3 +450,43 @@ def test_a_steep_stem_through_a_digit_is_no_slash():
     assert len(crops) == 1
     x0, y0, x1, y1 = crops[0].box
     assert x0 <= 42 and x1 >= 148 and y0 <= 30 and y1 >= 138
+
+
+def _marks_page(digits, marks: list[tuple[str, list[tuple[tuple[int, int], tuple[int, int]]]]]):
+    """Three digits 60 px tall (baseline y = 90) with hand-drawn marks before and after them:
+    ``marks`` maps "before"/"after" to strokes relative to the mark's left edge."""
+    from PIL import ImageDraw
+
+    images, _ = digits
+    page, boxes = compose([ink(images[i]) for i in (1, 3, 4)], [20, 20])
+    before = [m for side, m in marks if side == "before"]
+    after = [m for side, m in marks if side == "after"]
+    picture = Image.fromarray(np.pad(page, ((0, 0), (60, 60)), constant_values=235))
+    draw = ImageDraw.Draw(picture)
+    for strokes, left in [(s, boxes[0][0] + 60 - 50) for s in before] + [(s, boxes[-1][2] + 60 + 14) for s in after]:
+        for (x0, y0), (x1, y1) in strokes:
+            draw.line([(left + x0, y0), (left + x1, y1)], fill=30, width=6)
+    return np.asarray(picture), [(x0 + 60, y0, x1 + 60, y1) for x0, y0, x1, y1 in boxes]
+
+
+def test_an_equals_sign_before_and_after_an_amount_is_no_digit(digits):
+    """=125= : the two bars of a hand-written equals sign, stacked, are a mark (they were read 5)."""
+    equals = [((0, 54), (34, 54)), ((0, 70), (34, 70))]
+    page, boxes = _marks_page(digits, [("before", equals), ("after", equals)])
+    crops = split_digits(page)
+    assert len(crops) == 3
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
+
+
+def test_an_amount_closed_by_slash_dash_ends_at_its_last_digit(digits):
+    """125/- : a slash leaning 29° with a dash after it closes the amount; the same slash without the
+    dash leans no more than a slanted 1 and is read as one."""
+    slash, dash = ((0, 90), (33, 30)), ((30, 66), (52, 66))
+    page, boxes = _marks_page(digits, [("after", [slash, dash])])
+    crops = split_digits(page)
+    assert len(crops) == 3
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
+    page, _ = _marks_page(digits, [("after", [slash])])
+    assert len(split_digits(page)) == 4

@@ -95,6 +95,10 @@ OTHER_ROW_MARGIN = 0.04
 # A slash is one stroke: its ink spreads across its axis (standard deviation) by at most this many
 # digit heights. A long run of touching digits, as elongated, is far thicker.
 SLASH_THICKNESS = 0.1
+# An amount closed by "/-": a straight stroke leaning right at least this much (degrees), followed
+# by a dash ending within TERMINAL_DASH_GAP digit heights of it and nothing else, is that mark.
+TERMINAL_SLASH_LEAN = 15.0
+TERMINAL_DASH_GAP = 0.5
 
 
 @dataclass(frozen=True)
@@ -381,22 +385,73 @@ def _is_separator(group: _Group, digit_height: float, baseline: float) -> bool:
         return True  # a dot, a comma, a speck
     if h < 0.35 * digit_height and w >= 1.3 * h:
         return True  # a dash or an equals sign (its two bars merged as a stacked pair)
+    if h < 0.6 * digit_height and _flat_bars(group.mask[group.y0 : group.y1, group.x0 : group.x1], digit_height):
+        return True  # an equals sign written wider apart, before or after an amount (=125=)
     if h < 0.45 * digit_height and group.y0 > baseline - 0.5 * digit_height and w < 0.5 * digit_height:
         return True  # a comma hanging from the baseline
     if h >= 0.6 * digit_height:
         # A slash: one thin straight stroke leaning more than 40° from vertical. Slanted 1s lean
         # up to about 30° (MNIST test digit 2 leans 30°), so a steeper slash is read as a 1.
-        ys, xs = np.nonzero(group.mask[group.y0 : group.y1, group.x0 : group.x1])
-        if ys.size < 5:
-            return False
-        cov = np.cov(np.stack([xs, ys]).astype(float))
-        evals, evecs = np.linalg.eigh(cov)
-        straight = evals[0] < 0.04 * evals[1]
-        # One stroke is thin across: a run of touching digits is as elongated, but as thick as a digit.
-        thin = math.sqrt(max(float(evals[0]), 0.0)) <= SLASH_THICKNESS * digit_height
-        angle = math.degrees(math.atan2(abs(evecs[0, 1]), abs(evecs[1, 1])))  # of the main axis from vertical
-        return bool(straight and thin and angle > 40 and evecs[0, 1] * evecs[1, 1] < 0)
+        return _stroke_lean(group, digit_height) > 40
     return False
+
+
+def _stroke_lean(group: _Group, digit_height: float) -> float:
+    """How far (degrees) a group leans right from vertical if it is one thin straight stroke (a
+    slash, or a 1), else -1."""
+    ys, xs = np.nonzero(group.mask[group.y0 : group.y1, group.x0 : group.x1])
+    if ys.size < 5:
+        return -1.0
+    cov = np.cov(np.stack([xs, ys]).astype(float))
+    evals, evecs = np.linalg.eigh(cov)
+    straight = evals[0] < 0.04 * evals[1]
+    # One stroke is thin across: a run of touching digits is as elongated, but as thick as a digit.
+    thin = math.sqrt(max(float(evals[0]), 0.0)) <= SLASH_THICKNESS * digit_height
+    if not (straight and thin and evecs[0, 1] * evecs[1, 1] < 0):
+        return -1.0
+    return math.degrees(math.atan2(abs(evecs[0, 1]), abs(evecs[1, 1])))  # of the main axis from vertical
+
+
+def _is_dash(group: _Group, digit_height: float, baseline: float) -> bool:
+    """A flat bar about halfway up the writing."""
+    flat = group.height < 0.35 * digit_height and group.width >= 1.3 * group.height
+    middle = (group.y0 + group.y1) / 2
+    return flat and baseline - 0.8 * digit_height <= middle <= baseline - 0.2 * digit_height
+
+
+def _drop_terminal_slash(
+    groups: list[_Group], separators: list[_Group], digit_height: float, baseline: float
+) -> list[_Group]:
+    """An amount closed by "/-" (as cheques are in India and Pakistan: "1250/-") ends with a slash
+    followed by a dash. Alone, that slash leans no more than a slanted 1, but a straight stroke
+    leaning right with a dash just after it, and nothing after that, is the closing mark."""
+    if not groups or not separators:
+        return groups
+    last = max(groups, key=lambda g: g.x1)
+    # The dash starts right of the slash where it crosses the slash's height, under its top.
+    after = [
+        g
+        for g in separators
+        if _is_dash(g, digit_height, baseline)
+        and g.x0 + g.x1 > last.x0 + last.x1
+        and last.x1 <= g.x1 <= last.x1 + TERMINAL_DASH_GAP * digit_height
+    ]
+    if after and _stroke_lean(last, digit_height) >= TERMINAL_SLASH_LEAN:
+        return [g for g in groups if g is not last]
+    return groups
+
+
+def _flat_bars(mask: np.ndarray, digit_height: float) -> bool:
+    """Whether ``mask`` is two or more separate flat bars, one above another (the pieces of a digit
+    broken apart are not all flat: a 5's or a 7's bar comes with its body or stem)."""
+    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
+    if count < 2:
+        return False
+    for rows, cols in ndi.find_objects(labels):
+        height, width = rows.stop - rows.start, cols.stop - cols.start
+        if height >= 0.35 * digit_height or width < 1.3 * height:
+            return False
+    return True
 
 
 def _is_sliver(group: _Group, digit_height: float) -> bool:
@@ -710,11 +765,12 @@ def find_digits(
     digit_height = _digit_height(groups)
     tall = [g for g in groups if g.height >= 0.5 * digit_height]
     baseline = float(np.median([g.y1 for g in tall])) if tall else float(height)
-    groups = [
-        g
-        for g in groups
-        if not (_is_separator(g, digit_height, baseline) and not _overlaps_writing(g, groups, digit_height))
+    separators = [
+        g for g in groups if _is_separator(g, digit_height, baseline) and not _overlaps_writing(g, groups, digit_height)
     ]
+    groups = _drop_terminal_slash(
+        [g for g in groups if not any(g is sep for sep in separators)], separators, digit_height, baseline
+    )
     digits: list[_Group] = []
     for group in groups:
         digits.extend(_split(ink, mask, group, digit_height, score))
