@@ -207,23 +207,6 @@ def test_signs_before_and_after_an_amount_are_not_digits(test_digits):
     assert len(reading.rejected) == 2 and all("not a digit" in reason for _, reason in reading.rejected)
 
 
-def test_hashes_round_an_amount_are_not_digits(test_digits):
-    """#125# as written on cheques (the pretrained model): a hash is no digit to the model, and the
-    number's ends are not cut into two believable digits (it was read as 14 or 74)."""
-    images, labels = test_digits
-    picks = [1, 2, 3]
-    page = Image.fromarray(number_image([images[i] for i in picks]))
-    wide = Image.new("L", (page.width + 160, page.height), 255)
-    wide.paste(page, (80, 0))
-    draw = ImageDraw.Draw(wide)
-    for left in (14, wide.width - 66):
-        for a, b in (((16, 28), (10, 78)), ((38, 28), (32, 78)), ((0, 43), (44, 43)), ((0, 63), (42, 63))):
-            draw.line([(left + a[0], a[1]), (left + b[0], b[1])], fill=20, width=7)
-    reading = Recognizer().read(np.asarray(wide))
-    assert reading.text == "".join(str(labels[i]) for i in picks)
-    assert len(reading.rejected) == 2
-
-
 def test_continental_ones_and_sevens_are_read(splits):
     """With the default (pretrained) model, trained with continental forms: a 1 with a flag and a 7
     with a bar across its stem, drawn onto MNIST test digits. The previous model, trained on MNIST's

@@ -454,7 +454,8 @@ def test_a_steep_stem_through_a_digit_is_no_slash():
 
 def _marks_page(digits, marks: list[tuple[str, list[tuple[tuple[int, int], tuple[int, int]]]]]):
     """Three digits 60 px tall (baseline y = 90) with hand-drawn marks before and after them:
-    ``marks`` maps "before"/"after" to strokes relative to the mark's left edge."""
+    ``marks`` holds (side, strokes) pairs, side "before" or "after", the strokes' ends relative to
+    the mark's left edge."""
     from PIL import ImageDraw
 
     images, _ = digits

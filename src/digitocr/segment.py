@@ -58,14 +58,6 @@ CROSSING_PENALTY = 0.7
 UNSURE_WHOLE = 0.3
 UNSURE_CUT_SCALE = 0.5
 MAX_CUT_CANDIDATES = 10
-# A group at either end of a number that the classifier hardly believes (it was trained to be unsure
-# of symbols: # * $) and no wider than a digit is a mark written before or after an amount: it is not
-# cut (a # was cut into a believable 1 or 7 and a 4), and read() leaves it out. Two touching digits
-# that narrow (one of them a 1) are lost with it: tuning seeds 1-2, amounts 369 -> 403 of 600 read
-# exactly, numbers 703 -> 701 of 800 ("91" and "81" touching at an end); asking that no cut part the
-# group across a single stroke (# is crossed by two bars) kept one of those and lost 25 amounts.
-MARK_CONFIDENCE = 0.2
-MARK_MAX_ASPECT = 1.0
 # Neighbouring pieces at most this far apart (in digit heights; negative: overlapping) are tried as
 # one digit, and become one when the classifier believes the whole more than both parts together by
 # this much log-probability (two confident digits therefore never merge).
@@ -391,7 +383,7 @@ def _is_separator(group: _Group, digit_height: float, baseline: float) -> bool:
     h, w = group.height, group.width
     if max(h, w) < 0.3 * digit_height:
         return True  # a dot, a comma, a speck
-    if h < 0.35 * digit_height and w >= 1.3 * h:
+    if _flat(h, w, digit_height):
         return True  # a dash or an equals sign (its two bars merged as a stacked pair)
     if h < 0.6 * digit_height and _flat_bars(group.mask[group.y0 : group.y1, group.x0 : group.x1], digit_height):
         return True  # an equals sign written wider apart, before or after an amount (=125=)
@@ -420,23 +412,30 @@ def _stroke_lean(group: _Group, digit_height: float) -> float:
     return math.degrees(math.atan2(abs(evecs[0, 1]), abs(evecs[1, 1])))  # of the main axis from vertical
 
 
+def _flat(height: float, width: float, digit_height: float) -> bool:
+    """A flat bar: a dash, one bar of an equals sign, the rest of an erased line."""
+    return height < 0.35 * digit_height and width >= 1.3 * height
+
+
 def _is_dash(group: _Group, digit_height: float, baseline: float) -> bool:
     """A flat bar about halfway up the writing."""
-    flat = group.height < 0.35 * digit_height and group.width >= 1.3 * group.height
     middle = (group.y0 + group.y1) / 2
-    return flat and baseline - 0.8 * digit_height <= middle <= baseline - 0.2 * digit_height
+    return _flat(group.height, group.width, digit_height) and (
+        baseline - 0.8 * digit_height <= middle <= baseline - 0.2 * digit_height
+    )
 
 
 def _drop_terminal_slash(
     groups: list[_Group], separators: list[_Group], digit_height: float, baseline: float
 ) -> list[_Group]:
-    """An amount closed by "/-" (as cheques are in India and Pakistan: "1250/-") ends with a slash
+    """An amount closed by "/-" (as amounts are on Indian cheques: "1250/-") ends with a slash
     followed by a dash. Alone, that slash leans no more than a slanted 1, but a straight stroke
     leaning right with a dash just after it, and nothing after that, is the closing mark."""
     if not groups or not separators:
         return groups
     last = max(groups, key=lambda g: g.x1)
-    # The dash starts right of the slash where it crosses the slash's height, under its top.
+    # The dash lies right of the slash's middle (the slash's top reaches over its start) and ends
+    # past the slash, within TERMINAL_DASH_GAP.
     after = [
         g
         for g in separators
@@ -455,18 +454,15 @@ def _flat_bars(mask: np.ndarray, digit_height: float) -> bool:
     labels, count = ndi.label(mask, structure=np.ones((3, 3)))
     if count < 2:
         return False
-    for rows, cols in ndi.find_objects(labels):
-        height, width = rows.stop - rows.start, cols.stop - cols.start
-        if height >= 0.35 * digit_height or width < 1.3 * height:
-            return False
-    return True
+    return all(
+        _flat(rows.stop - rows.start, cols.stop - cols.start, digit_height) for rows, cols in ndi.find_objects(labels)
+    )
 
 
 def _is_sliver(group: _Group, digit_height: float) -> bool:
     """What cutting and merging can leave behind that is no digit: a flat sliver (the rest of an
     erased line, a bar cut off a digit) or a hairline (the edge of an erased border)."""
-    flat = group.height < 0.35 * digit_height and group.width >= 1.3 * group.height
-    return flat or group.width <= max(1.0, 0.04 * digit_height)
+    return _flat(group.height, group.width, digit_height) or group.width <= max(1.0, 0.04 * digit_height)
 
 
 def _drop_off_the_line(digits: list[_Group]) -> list[_Group]:
@@ -600,9 +596,7 @@ def _cut_cost(cut: _Cut, scale: float = 1.0) -> float:
     return scale * (CUT_PENALTY + CROSSING_PENALTY * max(0, cut.crossings - 1))
 
 
-def _split(
-    ink: InkMap, mask: np.ndarray, group: _Group, digit_height: float, score: Score | None, at_end: bool = False
-) -> list[_Group]:
+def _split(ink: InkMap, mask: np.ndarray, group: _Group, digit_height: float, score: Score | None) -> list[_Group]:
     """Cut a group into the digits it holds (itself when it is one digit).
 
     Candidate cuts come from :func:`_cut_candidates`; every run of pieces between them is scored
@@ -637,11 +631,8 @@ def _split(
             span: math.log(max(c, 1e-6)) + _width_prior(pieces[span].width, digit_height)
             for span, c in confidences.items()
         }
-        whole = confidences.get((0, last), 1.0)
-        if at_end and whole < MARK_CONFIDENCE and aspect < MARK_MAX_ASPECT:
-            return [group]  # a mark before or after the number (see MARK_CONFIDENCE)
         # A group hardly believable as one digit is probably more (see UNSURE_WHOLE): cutting costs less.
-        if whole < UNSURE_WHOLE:
+        if confidences.get((0, last), 1.0) < UNSURE_WHOLE:
             scale = UNSURE_CUT_SCALE
     else:
         # Without a classifier: prefer pieces of typical digit width (0.7 heights).
@@ -785,10 +776,8 @@ def find_digits(
         [g for g in groups if not any(g is sep for sep in separators)], separators, digit_height, baseline
     )
     digits: list[_Group] = []
-    for k, group in enumerate(groups):
-        digits.extend(
-            _split(ink, mask, group, digit_height, score, at_end=len(groups) > 1 and k in (0, len(groups) - 1))
-        )
+    for group in groups:
+        digits.extend(_split(ink, mask, group, digit_height, score))
     digits.sort(key=lambda g: (g.x0 + g.x1) / 2)
     if score is not None:
         digits = _merge_by_recognition(ink, digits, digit_height, score)
