@@ -46,8 +46,8 @@ INK_COLOURS = [(20, 20, 25), (25, 35, 110), (60, 60, 65), (15, 30, 60), (90, 90,
 GAPS = {"wide": (0.3, 0.8), "normal": (0.08, 0.3), "tight": (0.0, 0.1), "touching": (-0.12, 0.0)}
 # Marks written with a cheque's amount, as strokes in a box one digit height tall (x right, y down
 # from the top of the digits; the baseline is y = 1) and their advance. Delimiters before and after
-# the amount keep anyone from adding digits (# * = in Latin America, /- and = in India, .- in Chile);
-# separators part thousands and cents. The label is the digits alone.
+# the amount keep anyone from adding digits (a study of Indian cheques lists /, = and /- as the marks
+# that end one); separators part thousands and cents. The label is the digits alone.
 AMOUNT_MARKS: dict[str, tuple[list[list[tuple[float, float]]], float]] = {
     "$": (
         [
