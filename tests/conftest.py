@@ -17,8 +17,15 @@ REPO = Path(__file__).resolve().parents[1]
 def _mnist_root() -> Path | None:
     for candidate in (os.environ.get("DIGITOCR_DATA"), REPO.parent / "shared" / "mnist"):
         if candidate and (Path(candidate) / "MNIST" / "raw" / "t10k-images-idx3-ubyte").is_file():
-            return Path(candidate)
+            return Path(candidate).resolve()
     return None
+
+
+# A relative $DIGITOCR_DATA (the README's `export DIGITOCR_DATA=../shared/mnist`) means the folder
+# seen from where pytest started; tests that run the CLI or the notebook in another folder inherit
+# it, so it is made absolute once, here.
+if os.environ.get("DIGITOCR_DATA"):
+    os.environ["DIGITOCR_DATA"] = str(Path(os.environ["DIGITOCR_DATA"]).resolve())
 
 
 @pytest.fixture(scope="session")
