@@ -178,6 +178,25 @@ def _line(alpha: np.ndarray, p0, p1, width: float) -> None:
     alpha[:] = np.maximum(alpha, np.asarray(img.resize((w, h), Image.Resampling.BOX), np.float32) / 255)
 
 
+def _paste(alpha: np.ndarray, a: np.ndarray, y: int, x: int) -> None:
+    """Add the strokes ``a`` into ``alpha`` with their top left at (y, x), cut at the edges."""
+    region = alpha[y : y + a.shape[0], x : x + a.shape[1]]
+    region[:] = np.maximum(region, a[: region.shape[0], : region.shape[1]])
+
+
+def _on_the_line(alpha: np.ndarray, a: np.ndarray, left: int, baseline: int, rng: np.random.Generator) -> tuple:
+    """Write the digit ``a`` on a line at ``left``, its foot a pixel or two off the baseline; its box."""
+    ah, aw = a.shape
+    y0 = int(np.clip(baseline - ah + rng.integers(-2, 3), 0, alpha.shape[0] - ah))
+    _paste(alpha, a, y0, left)
+    return (left, y0, left + aw, y0 + ah)
+
+
+def _print_lines(page: np.ndarray, lines: np.ndarray, rng: np.random.Generator) -> None:
+    """Ink printed lines (rules, a box, a form's grid) in a pale blue-grey, lighter or darker."""
+    _apply_ink(page, lines, np.clip(np.array([0.5, 0.55, 0.75]) * rng.uniform(0.3, 1.0), 0, 1), rng.uniform(0.5, 1))
+
+
 def _degrade(page: np.ndarray, rng: np.random.Generator) -> Image.Image:
     """Perspective, blur, sensor noise; returns an RGB PIL image."""
     h, w = page.shape[:2]
@@ -295,11 +314,7 @@ def _number(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
     boxes = []
     baseline = top + height
     for a, left in zip(alphas, xs, strict=True):
-        ah, aw = a.shape
-        y0 = int(np.clip(baseline - ah + rng.integers(-2, 3), 0, h - ah))
-        region = alpha[y0 : y0 + ah, left : left + aw]
-        region[:] = np.maximum(region, a[: region.shape[0], : region.shape[1]])
-        boxes.append((left, y0, left + aw, y0 + ah))
+        boxes.append(_on_the_line(alpha, a, left, baseline, rng))
     lw = max(1.0, rng.uniform(0.03, 0.08) * height)
     for kind, px in pieces:
         if kind == ".":
@@ -329,7 +344,7 @@ def _number(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
         for k in range(-1, 3):
             yy = baseline + rng.uniform(0.05, 0.2) * height + (k - 1) * gap
             _line(lines, (0, yy), (width, yy), lw * 0.6)
-    _apply_ink(page, lines, np.clip(np.array([0.5, 0.55, 0.75]) * rng.uniform(0.3, 1.0), 0, 1), rng.uniform(0.5, 1))
+    _print_lines(page, lines, rng)
     _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
     text = "".join(map(str, labels))
     return Sample(_encode(_degrade(page, rng), rng), text, f"number-{spacing}", tuple(boxes), stroke)
@@ -386,17 +401,13 @@ def _amount(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
                 for p0, p1 in itertools.pairwise(pts):
                     _line(alpha, p0, p1, lw)
             continue
-        ah, aw = what.shape
-        y0 = int(np.clip(baseline - ah + rng.integers(-2, 3), 0, h - ah))
-        region = alpha[y0 : y0 + ah, left : left + aw]
-        region[:] = np.maximum(region, what[: region.shape[0], : region.shape[1]])
-        boxes.append((left, y0, left + aw, y0 + ah))
+        boxes.append(_on_the_line(alpha, what, left, baseline, rng))
     if rng.random() < 0.3:  # the cheque's printed box round the amount
         lines = np.zeros_like(alpha)
         x0, y0, x1, y1 = int(0.15 * height), int(0.15 * height), width - int(0.15 * height), h - int(0.15 * height)
         for p0, p1 in (((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))):
             _line(lines, p0, p1, max(1.0, 0.03 * height))
-        _apply_ink(page, lines, np.clip(np.array([0.5, 0.55, 0.75]) * rng.uniform(0.3, 1.0), 0, 1), rng.uniform(0.5, 1))
+        _print_lines(page, lines, rng)
     _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
     text = "".join(map(str, labels))
     return Sample(_encode(_degrade(page, rng), rng), text, f"amount{marks[0]}|{marks[-1]}", tuple(boxes), stroke)
@@ -728,14 +739,13 @@ def _form_grid(
         ah, aw = a.shape[0], min(a.shape[1], cell)
         y = row * cell + max(0, (cell - ah) // 2 + int(rng.integers(-3, 4)))
         x = col * cell + max(0, (cell - aw) // 2 + int(rng.integers(-3, 4)))
-        region = alpha[y : y + ah, x : x + aw]
-        region[:] = np.maximum(region, a[: region.shape[0], : region.shape[1]])
+        _paste(alpha, a[:, :aw], y, x)
     width = max(1.0, rng.uniform(0.02, 0.04) * height)
     for k in range(rows + 1):
         _line(lines, (0, k * cell), (cols * cell, k * cell), width)
     for k in range(cols + 1):
         _line(lines, (k * cell, 0), (k * cell, rows * cell), width)
-    _apply_ink(page, lines, np.clip(np.array([0.5, 0.55, 0.75]) * rng.uniform(0.3, 1.0), 0, 1), rng.uniform(0.5, 1))
+    _print_lines(page, lines, rng)
     _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
     return page, cell
 

@@ -769,12 +769,12 @@ def find_digits(
     digit_height = _digit_height(groups)
     tall = [g for g in groups if g.height >= 0.5 * digit_height]
     baseline = float(np.median([g.y1 for g in tall])) if tall else float(height)
-    separators = [
-        g for g in groups if _is_separator(g, digit_height, baseline) and not _overlaps_writing(g, groups, digit_height)
+    marks = [
+        _is_separator(g, digit_height, baseline) and not _overlaps_writing(g, groups, digit_height) for g in groups
     ]
-    groups = _drop_terminal_slash(
-        [g for g in groups if not any(g is sep for sep in separators)], separators, digit_height, baseline
-    )
+    separators = [g for g, mark in zip(groups, marks, strict=True) if mark]
+    groups = [g for g, mark in zip(groups, marks, strict=True) if not mark]
+    groups = _drop_terminal_slash(groups, separators, digit_height, baseline)
     digits: list[_Group] = []
     for group in groups:
         digits.extend(_split(ink, mask, group, digit_height, score))
