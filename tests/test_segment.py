@@ -491,3 +491,30 @@ def test_an_amount_closed_by_slash_dash_ends_at_its_last_digit(digits):
         assert iou(crop.box, box) > 0.6
     page, _ = _marks_page(digits, [("after", [slash])])
     assert len(split_digits(page)) == 4
+
+
+def test_a_one_written_across_a_ruled_line_is_a_digit(digits):
+    """4 0 1 on ruled paper, the upper line through the digits: the upright 1 runs past that line and
+    stops in the writing, so it is no cell border between the lines (it was erased as one). A line
+    from the top of the picture to the bottom, past both ruled lines, is a grid's border and still is."""
+    images, _ = digits
+    one = np.ones((60, 6), np.float32)  # an upright 1, one stroke of the pen
+    page, boxes = compose([ink(images[4]), ink(images[3]), one], [25, 25])
+    page[44:46, :] = 120  # the ruled line the digits are written across
+    page[96:98, :] = 120  # the next one, under the writing
+    page[:, -12:-10] = 120  # a grid's border, running past both
+    crops = split_digits(page)
+    assert len(crops) == 3
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
+
+
+def test_a_slash_before_the_first_digit_is_a_slanted_one(digits):
+    """A stroke leaning 43° before the digits is a 1 leaning hard, not a separator (a number does not
+    start with one); after the digits the same stroke still is one."""
+    stroke = [((-46, 90), (10, 30))]
+    page, _ = _marks_page(digits, [("before", stroke)])
+    crops = split_digits(page)
+    assert len(crops) == 4 and crops[0].box[2] <= crops[1].box[0]
+    page, _ = _marks_page(digits, [("after", stroke)])
+    assert len(split_digits(page)) == 3

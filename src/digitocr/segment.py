@@ -81,6 +81,11 @@ CUT_SLOPES: tuple[float, ...] = (0.0,)
 # A vertical line leaning more than this (x change per pixel down, 14°) is a stroke, not a border
 # (borders lean a few degrees in perspective, more where a stroke touching them is taken in).
 MAX_BORDER_LEAN = 0.25
+# A cell border spans the box between the top and bottom lines and stops within this share of the
+# box's height (plus its own thickness) of them; a 1 written across a ruled line runs past it.
+BOX_SLACK = 0.1
+# ... or runs on past both (a grid), or past one to within this share of the picture's height of its edge.
+BOX_EDGE = 0.03
 # A 1 touching the side of a number cut tightly stays within the writing's band, give or take this share.
 EDGE_ONE_SLACK = 0.15
 # Digits of one number are written with one pen: a piece whose ink is under this share of the
@@ -199,6 +204,18 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
     typical = float(np.median(tall)) if tall else 0.0
     positions = sorted(line.position for line in hlines)
     box_span = positions[-1] - positions[0] if len(positions) >= 2 else 0.0
+
+    def spans_the_box(line) -> bool:
+        # A cell border runs from one box line to the other and stops there, or runs on past both
+        # (a grid), or past one to the picture's edge (a grid cut there). A 1 written across a ruled
+        # line runs past it and stops in the writing (ruled paper: its lines are no box).
+        if line.stop - line.start < 0.85 * box_span:
+            return False
+        slack = BOX_SLACK * box_span + line.thickness
+        above, below = line.start < positions[0] - slack, line.stop > positions[-1] + slack
+        edge = max(2.0, BOX_EDGE * height)
+        return above == below or (above and line.start <= edge) or (below and line.stop >= height - edge)
+
     # Borders are as thin as each other; a lone 1 as tall as the box is written with a thicker pen.
     border_width = float(np.median([line.thickness for line in alone or vlines]))
     pen = max(2.0, 1.6 * border_width)
@@ -208,10 +225,7 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
         line
         for line in vlines
         if line.thickness <= min(pen, 0.08 * (line.stop - line.start))  # printed lines are thin
-        and (
-            (typical and line.stop - line.start >= 1.05 * typical)
-            or (box_span and line.stop - line.start >= 0.85 * box_span)
-        )
+        and ((typical and line.stop - line.start >= 1.05 * typical) or (box_span and spans_the_box(line)))
     ]
     columns = _comb_columns(comb_lines, extent)
     # The comb's own borders are as tall as each other (digits nearly as tall as their cells make
@@ -232,7 +246,7 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
         for line in thin_lines + touching
         if (
             (typical and (line.stop - line.start) >= 1.25 * typical)
-            or (box_span and (line.stop - line.start) >= 0.85 * box_span)
+            or (box_span and spans_the_box(line))
             or (line.stop - line.start) >= 0.8 * comb_length
         )
         and (columns is None or on_column(line.position))  # in a comb field, a border lies on its columns
@@ -389,11 +403,13 @@ def _is_separator(group: _Group, digit_height: float, baseline: float) -> bool:
         return True  # an equals sign written wider apart, before or after an amount (=125=)
     if h < 0.45 * digit_height and group.y0 > baseline - 0.5 * digit_height and w < 0.5 * digit_height:
         return True  # a comma hanging from the baseline
-    if h >= 0.6 * digit_height:
-        # A slash: one thin straight stroke leaning more than 40° from vertical. Slanted 1s lean
-        # up to about 30° (MNIST test digit 2 leans 30°), so a steeper slash is read as a 1.
-        return _stroke_lean(group, digit_height) > 40
-    return False
+    return _is_slash(group, digit_height)
+
+
+def _is_slash(group: _Group, digit_height: float) -> bool:
+    """One thin straight stroke leaning more than 40° from vertical. Slanted 1s lean up to about 30°
+    (MNIST test digit 2 leans 30°), so a steeper slash is read as a 1."""
+    return group.height >= 0.6 * digit_height and _stroke_lean(group, digit_height) > 40
 
 
 def _stroke_lean(group: _Group, digit_height: float) -> float:
@@ -772,6 +788,10 @@ def find_digits(
     marks = [
         _is_separator(g, digit_height, baseline) and not _overlaps_writing(g, groups, digit_height) for g in groups
     ]
+    # A number does not start with a slash: a steep stroke before everything else is a slanted 1.
+    first = min(range(len(groups)), key=lambda k: groups[k].x0)
+    if marks[first] and not all(marks) and _is_slash(groups[first], digit_height):
+        marks[first] = False
     separators = [g for g, mark in zip(groups, marks, strict=True) if mark]
     groups = [g for g, mark in zip(groups, marks, strict=True) if not mark]
     groups = _drop_terminal_slash(groups, separators, digit_height, baseline)
