@@ -518,3 +518,19 @@ def test_a_slash_before_the_first_digit_is_a_slanted_one(digits):
     assert len(crops) == 4 and crops[0].box[2] <= crops[1].box[0]
     page, _ = _marks_page(digits, [("after", stroke)])
     assert len(split_digits(page)) == 3
+
+
+def test_a_slash_touching_a_digit_is_cut_off_and_left_out(digits):
+    """12/04 with the slash touching the 2: the group is cut, and the piece that is one stroke leaning
+    43° is a separator, as it is standing alone (it was read 1)."""
+    from PIL import ImageDraw
+
+    images, _ = digits
+    page, boxes = compose([ink(images[i]) for i in (2, 1, 3, 4)], [20, 70, 20])
+    picture = Image.fromarray(page)
+    x = boxes[1][2] - 3  # the slash's foot overlaps the 2's right edge
+    ImageDraw.Draw(picture).line([(x, 90), (x + 56, 30)], fill=30, width=6)
+    crops = split_digits(np.asarray(picture), score=lambda images28: [0.9] * len(images28))
+    assert len(crops) == 4
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6

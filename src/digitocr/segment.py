@@ -797,7 +797,10 @@ def find_digits(
     groups = _drop_terminal_slash(groups, separators, digit_height, baseline)
     digits: list[_Group] = []
     for group in groups:
-        digits.extend(_split(ink, mask, group, digit_height, score))
+        pieces = _split(ink, mask, group, digit_height, score)
+        if len(pieces) > 1:  # a slash touching a digit, cut off it, is still a separator
+            pieces = [p for p in pieces if not _is_slash(p, digit_height)] or pieces
+        digits.extend(pieces)
     digits.sort(key=lambda g: (g.x0 + g.x1) / 2)
     if score is not None:
         digits = _merge_by_recognition(ink, digits, digit_height, score)
