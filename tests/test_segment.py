@@ -534,3 +534,12 @@ def test_a_slash_touching_a_digit_is_cut_off_and_left_out(digits):
     assert len(crops) == 4
     for crop, box in zip(crops, boxes, strict=True):
         assert iou(crop.box, box) > 0.6
+
+
+def test_a_flat_piece_cut_off_a_digit_is_no_digit():
+    """A grey photo of a row of form cells (``benchmarks/realistic.py`` grid rows, tuning seed 1): what
+    is left of a grid line touching the last 8 is cut off it, and a flat bar is a separator, not a
+    digit, wherever it comes from (it was read '80788')."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / "grid-row-8078.jpg").text == "8078"

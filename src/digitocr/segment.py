@@ -798,8 +798,8 @@ def find_digits(
     digits: list[_Group] = []
     for group in groups:
         pieces = _split(ink, mask, group, digit_height, score)
-        if len(pieces) > 1:  # a slash touching a digit, cut off it, is still a separator
-            pieces = [p for p in pieces if not _is_slash(p, digit_height)] or pieces
+        if len(pieces) > 1:  # a slash or a dash touching a digit, cut off it, is still a separator
+            pieces = [p for p in pieces if not _is_separator(p, digit_height, baseline)] or pieces
         digits.extend(pieces)
     digits.sort(key=lambda g: (g.x0 + g.x1) / 2)
     if score is not None:
