@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import torch
+
 from digitocr.checkpoint import load_checkpoint
 
 
@@ -26,3 +28,38 @@ def test_torchrun_two_processes(tmp_path, mnist_root):
     saved = load_checkpoint(out / "model.pt")
     assert saved["extra"]["world_size"] == 2
     assert saved["metrics"]["test"]["accuracy"] == summaries[0]["test_accuracy"]
+
+
+SHARDED_ROUND_TRIPS = """
+import sys
+import torch
+from digitocr.config import TrainConfig
+from digitocr.data import load_mnist
+from digitocr.train import _init_distributed, _round_tripped
+
+images, _ = load_mnist(sys.argv[1], train=True)
+dist_info, device = _init_distributed(TrainConfig(device="cpu"))
+out = _round_tripped(images[:25], 0.6, 3, dist_info, device)
+if dist_info.is_main:
+    torch.save(out, sys.argv[2])
+"""
+
+
+def test_torchrun_processes_share_the_round_trips(tmp_path, mnist_root):
+    """Under torchrun each process writes and reads back its share of the training digits, and they
+    gather the rest: the images are the ones one process makes alone (each used to make them all)."""
+    from digitocr.data import load_mnist
+    from digitocr.train import _round_tripped
+
+    script = tmp_path / "round_trips.py"
+    script.write_text(SHARDED_ROUND_TRIPS)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    command += [str(script), str(mnist_root), str(tmp_path / "out.pt")]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    images, _ = load_mnist(mnist_root, train=True)
+    alone = _round_tripped(images[:25], 0.6, 3)
+    together = torch.load(tmp_path / "out.pt", weights_only=True)
+    assert not torch.equal(alone, images[:25])  # 15 of the 25 were replaced
+    assert torch.equal(together, alone)

@@ -17,6 +17,7 @@ Image ``k`` depends only on ``(seed, k)`` and the input image.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -135,19 +136,25 @@ def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> floa
     return inter / union if union > 0 else 0.0
 
 
-def round_trip(images: torch.Tensor, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def round_trip(
+    images: torch.Tensor, seed: int = 0, ids: Sequence[int] | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """MNIST-style images (uint8 (N, 28, 28)) written on paper by :func:`on_paper` and read back by
     :func:`digitocr.preprocess.preprocess`: uint8 (N, 28, 28) and a bool (N,) saying which came back
     (a picture read as blank keeps its input image and ``False``, and so does one where reading
     kept something else than the digit: a box line, a shadow's edge, a piece of the digit; those
     are the reader's failures, not the digit's look, and their label would be wrong). Image ``k``
-    depends only on ``(seed, k)`` and ``images[k]``.
+    depends only on ``(seed, ids[k])`` and ``images[k]`` (``ids`` defaults to 0 … N-1, so a batch can
+    be split between processes and give the same images).
     """
     source = images.numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
+    ids = range(len(source)) if ids is None else ids
+    if len(ids) != len(source):
+        raise ValueError(f"round_trip: {len(ids)} ids for {len(source)} images")
     out = source.copy()
     ok = np.zeros(len(source), dtype=bool)
-    for k, digit in enumerate(source):
-        picture, box = on_paper(digit, np.random.default_rng([seed, k, 577]))
+    for k, (digit, stream) in enumerate(zip(source, ids, strict=True)):
+        picture, box = on_paper(digit, np.random.default_rng([seed, int(stream), 577]))
         result = preprocess(picture)
         if not result.blank and _overlap(result.box, box) >= KEEP_OVERLAP:
             out[k] = np.round(np.clip(result.image, 0, 1) * 255).astype(np.uint8)

@@ -278,7 +278,7 @@ def fit(
     if config.train_limit:
         train_images, train_labels = train_images[: config.train_limit], train_labels[: config.train_limit]
     if config.round_trip:
-        train_images = _round_tripped(train_images, config.round_trip, config.seed)
+        train_images = _round_tripped(train_images, config.round_trip, config.seed, dist_info, device)
 
     torch.manual_seed(config.seed)
     # The convolutional models keep their weights and inputs channels-last themselves (models.py).
@@ -311,7 +311,7 @@ def fit(
         world_size=dist_info.world_size,
     )
     steps_per_epoch = len(batches)
-    outliers = _outlier_batches(config, device, train_images) if config.outlier_batch else None
+    outliers = _outlier_batches(config, device, train_images, dist_info) if config.outlier_batch else None
     total_steps = steps_per_epoch * config.epochs
     autocast = (
         torch.autocast("cuda", dtype=torch.bfloat16)
@@ -514,7 +514,9 @@ class _OutlierBatches:
         return x
 
 
-def _outlier_batches(config: TrainConfig, device: torch.device, train_images: torch.Tensor) -> _OutlierBatches:
+def _outlier_batches(
+    config: TrainConfig, device: torch.device, train_images: torch.Tensor, dist_info: _Dist | None = None
+) -> _OutlierBatches:
     from digitocr.outliers import synthetic_outliers, touching_pairs
 
     count = max(config.outlier_batch * 64, 4096)  # a bank of distinct images, reshuffled every epoch
@@ -523,17 +525,40 @@ def _outlier_batches(config: TrainConfig, device: torch.device, train_images: to
     if pairs:  # made from this run's training digits only, never from validation or test
         bank[:pairs] = touching_pairs(train_images.cpu(), pairs, seed=config.seed)
     if config.round_trip:
-        bank = _round_tripped(bank, config.round_trip, config.seed + 1)
+        bank = _round_tripped(bank, config.round_trip, config.seed + 1, dist_info, device)
     return _OutlierBatches(bank, config, device)
 
 
-def _round_tripped(images: torch.Tensor, share: float, seed: int) -> torch.Tensor:
-    """``images`` with a seeded ``share`` of them replaced by :func:`digitocr.photo.round_trip`."""
+def _round_tripped(
+    images: torch.Tensor, share: float, seed: int, dist_info: _Dist | None = None, device: torch.device | None = None
+) -> torch.Tensor:
+    """``images`` with a seeded ``share`` of them replaced by :func:`digitocr.photo.round_trip`.
+
+    Under ``torchrun`` each process reads back every ``world_size``-th of them and the processes
+    gather the rest (``device`` is where the collective runs: a CUDA device for NCCL); the result is
+    the one a single process computes.
+    """
     from digitocr.photo import round_trip
 
     chosen = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[: round(share * len(images))]
     images = images.clone()
-    images[chosen] = round_trip(images[chosen].cpu(), seed=seed)[0].to(images.device)
+    world = dist_info.world_size if dist_info is not None else 1
+    if world == 1:
+        images[chosen] = round_trip(images[chosen].cpu(), seed=seed)[0].to(images.device)
+        return images
+    import torch.distributed as dist
+
+    share_of = [torch.arange(r, len(chosen), world) for r in range(world)]
+    mine = share_of[dist_info.rank]
+    part = round_trip(images[chosen[mine]].cpu(), seed=seed, ids=mine.tolist())[0]
+    size = len(share_of[0])  # the largest share: all_gather wants tensors of one shape
+    padded = torch.zeros((size, *images.shape[1:]), dtype=images.dtype)
+    padded[: len(part)] = part
+    padded = padded.to(device or torch.device("cpu"))
+    gathered = [torch.empty_like(padded) for _ in range(world)]
+    dist.all_gather(gathered, padded)
+    for rank, positions in enumerate(share_of):
+        images[chosen[positions]] = gathered[rank][: len(positions)].to(images.device)
     return images
 
 
