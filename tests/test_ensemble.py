@@ -94,3 +94,29 @@ def test_recognizer_refuses_at_the_threshold_the_members_were_trained_for(tmp_pa
     released["extra"]["reject_threshold"] = 0.37  # chosen when it was released
     assert Recognizer(released).reject_threshold == 0.37
     assert Recognizer(released, reject_threshold=0.9).reject_threshold == 0.9
+
+
+def test_an_ensembles_out_of_distribution_score_looks_at_every_member(tmp_path, splits):
+    """The features behind the Mahalanobis score are every member's penultimate features side by
+    side (they were the last member's alone); statistics stored for other features are a clear error."""
+    import pytest
+
+    from digitocr.errors import CheckpointError
+    from digitocr.predict import Recognizer, _forward, calibrate
+
+    paths, models = _members(tmp_path, n=2)  # an MLP (32 features) and a small CNN (16)
+    ensemble, _ = build_ensemble(paths)
+    x = torch.randn(5, 1, 28, 28)
+    _, features = _forward(ensemble, x)
+    _, first = _forward(models[0], x)
+    _, second = _forward(models[1], x)
+    torch.testing.assert_close(features, torch.cat([first, second], dim=1))
+    cal = calibrate(ensemble, splits.val_images[:500], splits.val_labels[:500])
+    assert cal["ood_means"].shape == (10, 48)
+    ckpt = ensemble_checkpoint(paths)
+    ckpt["extra"]["calibration"] = cal
+    probs, scores = Recognizer(ckpt).classify(splits.test_images[:3].numpy() / 255.0)
+    assert probs.shape == (3, 10) and scores.shape == (3,)
+    ckpt["extra"]["calibration"] = calibrate(models[1], splits.val_images[:500], splits.val_labels[:500])
+    with pytest.raises(CheckpointError, match="Calibrate it again"):
+        Recognizer(ckpt).classify(splits.test_images[:3].numpy() / 255.0)

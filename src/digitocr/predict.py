@@ -24,7 +24,8 @@ from PIL import Image, ImageDraw, ImageFont
 from torch import nn
 
 from digitocr.data import MNIST_MEAN, MNIST_STD
-from digitocr.models import last_layer
+from digitocr.errors import CheckpointError
+from digitocr.models import Ensemble, last_layer
 from digitocr.preprocess import Preprocessed, load_image, open_image, preprocess
 from digitocr.segment import DigitCrop, find_digits
 
@@ -139,17 +140,25 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 
 
 @torch.inference_mode()
 def _forward(model: nn.Module, x: torch.Tensor, batch_size: int = 512) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Logits (N, 10) and penultimate features (N, D) (the input of the last Linear layer)."""
-    captured: list[torch.Tensor] = []
-    head = last_layer(model, nn.Linear)
-    handle = head.register_forward_hook(lambda m, inputs, out: captured.append(inputs[0])) if head else None
+    """Logits (N, 10) and penultimate features (N, D) (the input of the last Linear layer; for an
+    ensemble, every member's, side by side: its out-of-distribution score looks at all of them)."""
+    parts = model.members if isinstance(model, Ensemble) else [model]
+    heads = [last_layer(part, nn.Linear) for part in parts]
+    if any(head is None for head in heads):
+        heads = []
+    captured: list[list[torch.Tensor]] = [[] for _ in heads]
+    handles = [
+        head.register_forward_hook(lambda m, inputs, out, store=store: store.append(inputs[0].flatten(1)))
+        for head, store in zip(heads, captured, strict=True)
+    ]
     try:
         logits = torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
     finally:
-        if handle is not None:
+        for handle in handles:
             handle.remove()
-    features = torch.cat(captured).flatten(1) if captured else None
-    return logits.float(), (features.float() if features is not None else None)
+    if not heads:
+        return logits.float(), None
+    return logits.float(), torch.cat([torch.cat(store) for store in captured], dim=1).float()
 
 
 def _mahalanobis(features: torch.Tensor, means: torch.Tensor, precision: torch.Tensor) -> torch.Tensor:
@@ -267,6 +276,13 @@ class Recognizer:
         probs = torch.softmax(logits / self.temperature, dim=1).cpu().numpy()
         scores = None
         if self._ood_means is not None and features is not None:
+            if features.shape[1] != self._ood_means.shape[1]:
+                raise CheckpointError(
+                    f"The checkpoint's out-of-distribution statistics are for {self._ood_means.shape[1]} features "
+                    f"but its model gives {features.shape[1]} (an ensemble calibrated before digitocr looked at "
+                    "every member's features). Calibrate it again: python scripts/train_release.py "
+                    "--from-checkpoint MEMBER.pt ... --out ENSEMBLE.pt"
+                )
             scores = _mahalanobis(features, self._ood_means, self._ood_precision).cpu().numpy()
         return probs, scores
 
