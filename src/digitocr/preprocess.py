@@ -54,6 +54,10 @@ PAGE_DESK_RATIO = 0.65
 PAGE_RECTANGULARITY = 0.9
 PAGE_PAPER_SHARE = 0.6
 PAGE_WORK_SIDE = 256
+# A sheet found only by following the light's fall-off across it (a shadow's gradient) must stand out
+# from the desk more clearly: the lit cells of a row of form cells in a gradient are 0.63 as bright as
+# the shadowed ones beyond them, slips on desks 0.19-0.49 (tuning seeds of benchmarks/realistic.py).
+PAGE_LIT_DESK_RATIO = 0.55
 # Big images are reduced to at most this many pixels on their long side before any processing.
 WORK_MAX_SIDE = 1600
 # Small ones are enlarged by a whole factor (bicubic) before any processing, so that thresholds,
@@ -657,6 +661,9 @@ def find_page(grey: np.ndarray) -> Page | None:
     something darker written inside it (:data:`PAGE_PAPER_SHARE`), much brighter than what lies
     around it (:data:`PAGE_DESK_RATIO`: a shadow's edge dims paper less), and has desk beyond at
     least three of its sides (a shadow across a sheet leaves lit paper at the frame on two or more).
+    When the bright region fails these tests, a second look follows the light across it
+    (:func:`_lit_paper`), for a sheet whose far end lies in a shadow's gradient, and asks for a
+    clearly darker desk (:data:`PAGE_LIT_DESK_RATIO`).
     """
     height, width = grey.shape
     # Desk beyond three sides: three sides of the frame mostly dark next to the brightest paper.
@@ -674,6 +681,24 @@ def find_page(grey: np.ndarray) -> Page | None:
     if count == 0:
         return None
     paper = labels == 1 + int(np.argmax(np.bincount(labels.ravel())[1:]))
+    found = _sheet(small, paper)
+    if found is None:
+        # A shadow's gradient across the sheet: its far end is darker than one threshold for the
+        # whole picture. Look again with a threshold halfway between the desk and the paper's light
+        # as it falls off across the part found (a plane fitted to it, carried on over the picture).
+        paper = _lit_paper(small, paper)
+        found = None if paper is None else _sheet(small, paper, PAGE_LIT_DESK_RATIO)
+    if found is None:
+        return None
+    sheet, angle = found
+    return Page(_resize(sheet.astype(np.float32), (width, height)) > 0.5, angle)
+
+
+def _sheet(
+    small: np.ndarray, paper: np.ndarray, desk_ratio: float = PAGE_DESK_RATIO
+) -> tuple[np.ndarray, float] | None:
+    """The sheet (``paper`` with what is written on it) and its angle, if it passes the tests of
+    :func:`find_page` (the desk at most ``desk_ratio`` of the paper's brightness), else ``None``."""
     sheet = ndi.binary_fill_holes(paper)
     area = int(sheet.sum())
     if not PAGE_AREA[0] * small.size <= area <= PAGE_AREA[1] * small.size:
@@ -681,7 +706,7 @@ def find_page(grey: np.ndarray) -> Page | None:
     written = area - int(paper.sum())
     if not 0 < written <= (1 - PAGE_PAPER_SHARE) * area:
         return None
-    if float(np.median(small[~sheet])) > PAGE_DESK_RATIO * float(np.median(small[paper])):
+    if float(np.median(small[~sheet])) > desk_ratio * float(np.median(small[paper])):
         return None
     ys, xs = np.nonzero(sheet)
     margin = max(1, round(0.02 * min(small.shape)))
@@ -694,7 +719,24 @@ def find_page(grey: np.ndarray) -> Page | None:
     rectangular, angle = _enclosing_rectangle(sheet)
     if sides < 3 or rectangular < PAGE_RECTANGULARITY:
         return None
-    return Page(_resize(sheet.astype(np.float32), (width, height)) > 0.5, angle)
+    return sheet, angle
+
+
+def _lit_paper(small: np.ndarray, paper: np.ndarray) -> np.ndarray | None:
+    """The paper joined to ``paper`` when the light falls off across it: brighter than halfway
+    between the desk and a plane fitted to the brightness of ``paper``."""
+    ys, xs = np.nonzero(paper)
+    if ys.size < 16:
+        return None
+    design = np.column_stack([np.ones(ys.size), xs, ys]).astype(np.float64)
+    coef, *_ = np.linalg.lstsq(design, small[paper].astype(np.float64), rcond=None)
+    yy, xx = np.mgrid[0 : small.shape[0], 0 : small.shape[1]]
+    light = coef[0] + coef[1] * xx + coef[2] * yy
+    desk = float(np.median(small[~ndi.binary_dilation(ndi.binary_fill_holes(paper), iterations=2)]))
+    labels, _ = ndi.label(small > desk + 0.5 * (light - desk))
+    joined = np.bincount(labels[paper], minlength=labels.max() + 1)
+    joined[0] = 0
+    return labels == int(np.argmax(joined)) if joined.max() else None
 
 
 def on_the_page(loaded: LoadedImage, dark_on_light: bool | None = None) -> LoadedImage:
