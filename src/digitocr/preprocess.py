@@ -732,7 +732,10 @@ def _lit_paper(small: np.ndarray, paper: np.ndarray) -> np.ndarray | None:
     coef, *_ = np.linalg.lstsq(design, small[paper].astype(np.float64), rcond=None)
     yy, xx = np.mgrid[0 : small.shape[0], 0 : small.shape[1]]
     light = coef[0] + coef[1] * xx + coef[2] * yy
-    desk = float(np.median(small[~ndi.binary_dilation(ndi.binary_fill_holes(paper), iterations=2)]))
+    beyond = ~ndi.binary_dilation(ndi.binary_fill_holes(paper), iterations=2)
+    if not beyond.any():  # the bright region fills the picture: no desk to look at
+        return None
+    desk = float(np.median(small[beyond]))
     labels, _ = ndi.label(small > desk + 0.5 * (light - desk))
     joined = np.bincount(labels[paper], minlength=labels.max() + 1)
     joined[0] = 0
