@@ -543,3 +543,29 @@ def test_a_flat_piece_cut_off_a_digit_is_no_digit():
     from digitocr.predict import Recognizer
 
     assert Recognizer().read(DATA / "grid-row-8078.jpg").text == "8078"
+
+
+def test_what_is_left_of_a_cells_top_and_bottom_lines_is_no_digit():
+    """A comb field photographed in grey (``benchmarks/realistic.py`` numbers, tuning seed 2): the
+    erased box lines leave dashes above and below a thin 0, which join as one piece of flat bars a
+    cell tall. It was read 1 ('33100')."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / "comb-remnants-3300.jpg").text == "3300"
+
+
+def test_a_slash_just_touching_a_digits_column_is_still_a_separator():
+    """A slash after a 1 whose flag reaches two pixels into its columns (numbers, tuning seed 2): a
+    stroke is part of a digit only when it reaches well into it. It was read 1 ('40985117268')."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / "slash-by-one-4098517268.jpg").text == "4098517268"
+
+
+def test_a_grid_border_at_a_rows_edge_is_no_one():
+    """A row cut from a grid (grid rows, tuning seed 2): its last border, bent into the corner of the
+    next line, lies along the frame. The 1s given back there must stand in this line's band, which
+    the cut digits of the rows above and below made the whole picture ('7757531')."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / "grid-row-corner-775753.jpg").text == "775753"

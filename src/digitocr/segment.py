@@ -325,10 +325,13 @@ def _keep_edge_ones(mask: np.ndarray, kept: np.ndarray) -> np.ndarray:
     edge of a page, a shadow or a neighbouring cell reaches past the band or is thinner.
     """
     dropped = mask & ~kept
-    rows = np.nonzero(kept.any(axis=1))[0]
-    if not dropped.any() or rows.size == 0:
+    if not dropped.any():
         return kept
-    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    # The band of this line's writing: what shows of the lines above and below does not count.
+    writing = _drop_other_rows(_components(kept), mask.shape[0])
+    if not writing:
+        return kept
+    top, bottom = min(g.y0 for g in writing), max(g.y1 for g in writing)
     band = bottom - top
     pen = stroke_width(kept.astype(np.float32))
     labels, _ = ndi.label(dropped, structure=np.ones((3, 3)))
@@ -399,7 +402,10 @@ def _is_separator(group: _Group, digit_height: float, baseline: float) -> bool:
         return True  # a dot, a comma, a speck
     if _flat(h, w, digit_height):
         return True  # a dash or an equals sign (its two bars merged as a stacked pair)
-    if h < 0.6 * digit_height and _flat_bars(group.mask[group.y0 : group.y1, group.x0 : group.x1], digit_height):
+    if (
+        h < 0.6 * digit_height
+        and _flat_bars(group.mask[group.y0 : group.y1, group.x0 : group.x1], digit_height) is not None
+    ):
         return True  # an equals sign written wider apart, before or after an amount (=125=)
     if h < 0.45 * digit_height and group.y0 > baseline - 0.5 * digit_height and w < 0.5 * digit_height:
         return True  # a comma hanging from the baseline
@@ -464,21 +470,30 @@ def _drop_terminal_slash(
     return groups
 
 
-def _flat_bars(mask: np.ndarray, digit_height: float) -> bool:
-    """Whether ``mask`` is two or more separate flat bars, one above another (the pieces of a digit
-    broken apart are not all flat: a 5's or a 7's bar comes with its body or stem)."""
+def _flat_bars(mask: np.ndarray, digit_height: float) -> list[tuple[slice, slice]] | None:
+    """The boxes of the pieces of ``mask`` when it is two or more separate flat bars, one above
+    another (the pieces of a digit broken apart are not all flat: a 5's or a 7's bar comes with its
+    body or stem); else ``None``."""
     labels, count = ndi.label(mask, structure=np.ones((3, 3)))
     if count < 2:
-        return False
-    return all(
-        _flat(rows.stop - rows.start, cols.stop - cols.start, digit_height) for rows, cols in ndi.find_objects(labels)
-    )
+        return None
+    boxes = ndi.find_objects(labels)
+    flat = all(_flat(rows.stop - rows.start, cols.stop - cols.start, digit_height) for rows, cols in boxes)
+    return boxes if flat else None
 
 
 def _is_sliver(group: _Group, digit_height: float) -> bool:
     """What cutting and merging can leave behind that is no digit: a flat sliver (the rest of an
-    erased line, a bar cut off a digit) or a hairline (the edge of an erased border)."""
-    return _flat(group.height, group.width, digit_height) or group.width <= max(1.0, 0.04 * digit_height)
+    erased line, a bar cut off a digit), a hairline (the edge of an erased border), or flat bars a
+    digit height apart or more (what is left of a cell's top and bottom lines: a faint digit broken
+    into flat pieces is no taller than the digits beside it)."""
+    if _flat(group.height, group.width, digit_height) or group.width <= max(1.0, 0.04 * digit_height):
+        return True
+    bars = _flat_bars(group.mask[group.y0 : group.y1, group.x0 : group.x1], digit_height)
+    if bars is None:
+        return False
+    centres = [(rows.start + rows.stop) / 2 for rows, _ in bars]
+    return max(centres) - min(centres) >= digit_height
 
 
 def _drop_off_the_line(digits: list[_Group]) -> list[_Group]:
@@ -504,7 +519,8 @@ def _overlaps_writing(group: _Group, groups: list[_Group], digit_height: float) 
         if other is group or other.height < 0.3 * digit_height:
             continue
         overlap = min(group.x1, other.x1) - max(group.x0, other.x0)
-        if overlap >= 0.3 * min(group.width, other.width):
+        # Well into: a 1's flag just touching a slash's foot is no part of it (2 px of a 47 px slash).
+        if overlap >= max(0.3 * min(group.width, other.width), 0.15 * digit_height):
             return True
     return False
 
