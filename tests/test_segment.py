@@ -569,3 +569,12 @@ def test_a_grid_border_at_a_rows_edge_is_no_one():
     from digitocr.predict import Recognizer
 
     assert Recognizer().read(DATA / "grid-row-corner-775753.jpg").text == "775753"
+
+
+def test_a_grid_border_running_past_the_rows_band_is_no_one():
+    """A row cut from a grid with the cut digits of the rows above and below (grid rows, tuning seed
+    1): its first border reaches the frame's top, past the band the row's digits stand in, where a
+    1 cut tightly would end ('15460000')."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / "grid-row-border-5460000.jpg").text == "5460000"

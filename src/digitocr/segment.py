@@ -86,8 +86,10 @@ MAX_BORDER_LEAN = 0.25
 BOX_SLACK = 0.1
 # ... or runs on past both (a grid), or past one to within this share of the picture's height of its edge.
 BOX_EDGE = 0.03
-# A 1 touching the side of a number cut tightly stays within the writing's band, give or take this share.
-EDGE_ONE_SLACK = 0.15
+# A 1 touching the side of a number cut tightly stays within the writing's band, give or take this
+# share; the border of a grid row, cut with the rows above and below, runs on past it (on the tuning
+# seeds a 1 reached 0.15 of the band past it, a border 0.23 or more).
+EDGE_ONE_SLACK = 0.2
 # Digits of one number are written with one pen: a piece whose ink is under this share of the
 # strongest digit's is a shadow, a page edge or a faint printed border (tuning seeds: 657 -> 661 of
 # 800 exact, none lost; at 0.5, 664 but an MNIST digit written lightly beside dark ones was dropped).
@@ -327,11 +329,16 @@ def _keep_edge_ones(mask: np.ndarray, kept: np.ndarray) -> np.ndarray:
     dropped = mask & ~kept
     if not dropped.any():
         return kept
-    # The band of this line's writing: what shows of the lines above and below does not count.
-    writing = _drop_other_rows(_components(kept), mask.shape[0])
-    if not writing:
-        return kept
-    top, bottom = min(g.y0 for g in writing), max(g.y1 for g in writing)
+    # The band of this line's writing: where its digits clear of the top and bottom lie; in a number
+    # cut tightly (none are), all of it but what shows of the lines above and below.
+    groups = _components(kept)
+    clear = _clear_band(groups, mask.shape[0])
+    if clear is None:
+        writing = _drop_other_rows(groups, mask.shape[0])
+        if not writing:
+            return kept
+        clear = min(g.y0 for g in writing), max(g.y1 for g in writing)
+    top, bottom = clear
     band = bottom - top
     pen = stroke_width(kept.astype(np.float32))
     labels, _ = ndi.label(dropped, structure=np.ones((3, 3)))
@@ -360,15 +367,26 @@ def _drop_other_rows(groups: list[_Group], height: int) -> list[_Group]:
     The band is where the pieces clear of the top and bottom lie that are at least half as tall as
     the tallest piece; a number cut tightly has none (its digits touch both), nor does a digit
     broken into a long piece at the frame and a crumb."""
+    band = _clear_band(groups, height)
+    if band is None:
+        return groups
+    margin = max(1, round(OTHER_ROW_MARGIN * height))
+    top, bottom = band
+    return [
+        g for g in groups if not (g.y0 < margin and g.y1 <= top) and not (g.y1 > height - margin and g.y0 >= bottom)
+    ]
+
+
+def _clear_band(groups: list[_Group], height: int) -> tuple[float, float] | None:
+    """Where the line's writing lies (median top and bottom) by the pieces clear of the picture's
+    top and bottom that are at least half as tall as the tallest piece; ``None`` when there are none
+    (a number cut tightly, a digit broken into a long piece at the frame and a crumb)."""
     margin = max(1, round(OTHER_ROW_MARGIN * height))
     tallest = max((g.height for g in groups), default=0)
     band = [g for g in groups if g.y0 >= margin and g.y1 <= height - margin and g.height >= 0.5 * tallest]
     if not band:
-        return groups
-    top, bottom = float(np.median([g.y0 for g in band])), float(np.median([g.y1 for g in band]))
-    return [
-        g for g in groups if not (g.y0 < margin and g.y1 <= top) and not (g.y1 > height - margin and g.y0 >= bottom)
-    ]
+        return None
+    return float(np.median([g.y0 for g in band])), float(np.median([g.y1 for g in band]))
 
 
 def _merge(a: _Group, b: _Group) -> _Group:
