@@ -625,3 +625,24 @@ def test_a_row_of_cells_cut_along_its_grid_lines_is_read_dark_on_light():
     # non-digits, seed 0) is no writing, and read the other way round it passed for a 1.
     assert polarity(open_image(DATA / "blank-lit-band.png").grey) == (True, True)
     assert Recognizer().predict(DATA / "blank-lit-band.png")[0].digit is None
+
+
+def test_writing_joined_to_a_line_run_off_the_sheet_stays_on_it():
+    """A slip on a dark desk with an underline drawn off its left edge and a digit written on it:
+    filling the paper's holes leaves out what is open to the desk, so the slip had nothing written
+    on it and was no sheet. Its convex hull closes the writing in."""
+    grey = np.full((160, 240), 0.15, np.float32)
+    grey[40:120, 50:190] = 0.8  # the slip
+    grey[95:98, 30:140] = 0.3  # an underline, run off the slip's left edge
+    grey[55:96, 120:123] = 0.3  # a 1 standing on it
+    page = find_page(grey)
+    assert page is not None
+    assert page.mask[75, 121] and page.mask[96, 80] and not page.mask[10, 10]
+
+
+def test_a_slip_with_a_ruled_line_run_to_its_edge_is_read():
+    """A slip on a desk (``benchmarks/realistic.py`` numbers on a desk, tuning seed 2) whose box
+    lines run to its edges: it was no sheet, the desk was read as a board and the number as '1'."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / "desk-ruled-063467.jpg").text == "063467"

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 from scipy import ndimage as ndi
 from scipy.spatial import ConvexHull, QhullError
 
@@ -616,18 +616,35 @@ def _strong_deviations(smooth: np.ndarray) -> tuple[int, int, tuple[float, float
 # ---------------------------------------------------------------------------------------------
 
 
+def _hull(mask: np.ndarray) -> np.ndarray | None:
+    """The corners (x, y) of the region's convex hull; ``None`` for fewer than four pixels or all on one line."""
+    ys, xs = np.nonzero(mask)
+    if ys.size < 4:
+        return None
+    points = np.column_stack([xs, ys]).astype(np.float64)
+    try:
+        return points[ConvexHull(points).vertices]
+    except QhullError:
+        return None
+
+
+def _filled_hull(mask: np.ndarray) -> np.ndarray:
+    """The region with its convex hull filled in (the region itself when it has none)."""
+    hull = _hull(mask)
+    if hull is None:
+        return mask
+    picture = Image.new("1", (mask.shape[1], mask.shape[0]), 0)
+    ImageDraw.Draw(picture).polygon([(float(x), float(y)) for x, y in hull], fill=1, outline=1)
+    return np.asarray(picture, dtype=bool) | mask
+
+
 def _enclosing_rectangle(mask: np.ndarray) -> tuple[float, float]:
     """The region's area over its smallest enclosing rectangle's, at any angle (rotating calipers
     over the convex hull): 1 for a rectangle, about 0.9 for a sheet seen in perspective, π/4 for an
     ellipse such as a heavy 0; and that rectangle's angle (radians, in (-π/4, π/4]: the turn that
     brings its sides level)."""
-    ys, xs = np.nonzero(mask)
-    if ys.size < 4:
-        return 0.0, 0.0
-    points = np.column_stack([xs, ys]).astype(np.float64)
-    try:
-        hull = points[ConvexHull(points).vertices]
-    except QhullError:  # all on one line
+    hull = _hull(mask)
+    if hull is None:
         return 0.0, 0.0
     edges = np.diff(np.vstack([hull, hull[:1]]), axis=0)
     best, best_angle = math.inf, 0.0
@@ -699,10 +716,16 @@ def _sheet(
 ) -> tuple[np.ndarray, float] | None:
     """The sheet (``paper`` with what is written on it) and its angle, if it passes the tests of
     :func:`find_page` (the desk at most ``desk_ratio`` of the paper's brightness), else ``None``."""
-    sheet = ndi.binary_fill_holes(paper)
-    area = int(sheet.sum())
-    if not PAGE_AREA[0] * small.size <= area <= PAGE_AREA[1] * small.size:
+    filled = ndi.binary_fill_holes(paper)
+    if not PAGE_AREA[0] * small.size <= int(filled.sum()) <= PAGE_AREA[1] * small.size:
         return None
+    sheet = filled
+    if int(sheet.sum()) == int(paper.sum()):
+        # Nothing written inside: a ruled line or a stroke running to the sheet's edge opens the
+        # writing to the desk, and filling holes leaves it out. The paper's convex hull closes it
+        # (the sheet's shape is still judged as filled).
+        sheet = _filled_hull(filled)
+    area = int(sheet.sum())
     written = area - int(paper.sum())
     if not 0 < written <= (1 - PAGE_PAPER_SHARE) * area:
         return None
@@ -716,7 +739,7 @@ def _sheet(
         + int(xs.max() < small.shape[1] - margin)
         + int(ys.max() < small.shape[0] - margin)
     )
-    rectangular, angle = _enclosing_rectangle(sheet)
+    rectangular, angle = _enclosing_rectangle(filled)
     if sides < 3 or rectangular < PAGE_RECTANGULARITY:
         return None
     return sheet, angle
