@@ -58,6 +58,10 @@ PAGE_WORK_SIDE = 256
 # from the desk more clearly: the lit cells of a row of form cells in a gradient are 0.63 as bright as
 # the shadowed ones beyond them, slips on desks 0.19-0.49 (tuning seeds of benchmarks/realistic.py).
 PAGE_LIT_DESK_RATIO = 0.55
+# A sheet has desk beyond three of its sides; a slip in a corner of the photo, beyond two, when the
+# desk is at most this bright: a shadow across a sheet, which leaves lit paper at two sides of the
+# frame too, dims it by a half at most (tuning seeds: singles on a desk 290 -> 293 of 300).
+PAGE_CORNER_DESK_RATIO = 0.35
 # Big images are reduced to at most this many pixels on their long side before any processing.
 WORK_MAX_SIDE = 1600
 # Small ones are enlarged by a whole factor (bicubic) before any processing, so that thresholds,
@@ -683,7 +687,8 @@ def find_page(grey: np.ndarray) -> Page | None:
     rectangular (:data:`PAGE_RECTANGULARITY`: a heavy 0 or a blot is not), mostly paper with
     something darker written inside it (:data:`PAGE_PAPER_SHARE`), much brighter than what lies
     around it (:data:`PAGE_DESK_RATIO`: a shadow's edge dims paper less), and has desk beyond at
-    least three of its sides (a shadow across a sheet leaves lit paper at the frame on two or more).
+    least three of its sides (a shadow across a sheet leaves lit paper at the frame on two or more),
+    or two when the desk is much darker (:data:`PAGE_CORNER_DESK_RATIO`: a slip in a corner).
     When the bright region fails these tests, a second look follows the light across it
     (:func:`_lit_paper`), for a sheet whose far end lies in a shadow's gradient, and asks for a
     clearly darker desk (:data:`PAGE_LIT_DESK_RATIO`).
@@ -735,7 +740,8 @@ def _sheet(
     written = area - int(paper.sum())
     if not 0 < written <= (1 - PAGE_PAPER_SHARE) * area:
         return None
-    if float(np.median(small[~sheet])) > desk_ratio * float(np.median(small[paper])):
+    desk = float(np.median(small[~sheet])) / float(np.median(small[paper]))
+    if desk > desk_ratio:
         return None
     ys, xs = np.nonzero(sheet)
     margin = max(1, round(0.02 * min(small.shape)))
@@ -746,7 +752,7 @@ def _sheet(
         + int(ys.max() < small.shape[0] - margin)
     )
     rectangular, angle = _enclosing_rectangle(filled)
-    if sides < 3 or rectangular < PAGE_RECTANGULARITY:
+    if sides < (2 if desk <= PAGE_CORNER_DESK_RATIO else 3) or rectangular < PAGE_RECTANGULARITY:
         return None
     return sheet, angle
 
