@@ -60,7 +60,7 @@ PAGE_WORK_SIDE = 256
 PAGE_LIT_DESK_RATIO = 0.55
 # A sheet has desk beyond three of its sides; a slip in a corner of the photo, beyond two, when the
 # desk is at most this bright: a shadow across a sheet, which leaves lit paper at two sides of the
-# frame too, dims it by a half at most (tuning seeds: singles on a desk 290 -> 293 of 300).
+# frame too, dims it by a half at most (tuning seeds: singles on a desk 288 -> 291 of 300).
 PAGE_CORNER_DESK_RATIO = 0.35
 # Big images are reduced to at most this many pixels on their long side before any processing.
 WORK_MAX_SIDE = 1600
@@ -81,7 +81,7 @@ MIN_INK_CONTRAST = 0.18
 INK_SHARE_OF_PEAK = 0.6
 # ... of the 99.8th percentile when that is this many times the 99th: a small digit on grainy paper,
 # whose grain passes Otsu's threshold in far more pixels than the digit has (tuning seeds 1-2: digits
-# small in a photo 583 -> 589 of 600, nothing else changed; the 99.8th always: +10 / -8).
+# small in a photo 580 -> 586 of 600, nothing else changed; the 99.8th always: +10 / -8).
 GRAIN_RATIO = 1.6
 # ... or, in a picture enlarged on loading, this share where it is joined to ink that passes: a stroke
 # a pixel or two wide is averaged with the paper around it, so its contrast varies along it (the
