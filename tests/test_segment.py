@@ -578,12 +578,3 @@ def test_a_grid_border_running_past_the_rows_band_is_no_one():
     from digitocr.predict import Recognizer
 
     assert Recognizer().read(DATA / "grid-row-border-5460000.jpg").text == "5460000"
-
-
-def test_a_tall_one_at_the_side_of_a_number_cut_tightly_is_read():
-    """'13' cut tightly to its ink (``benchmarks/realistic.py`` tight numbers, tuning seed 2): the 1
-    is a quarter taller than the small 3 and stands at the frame's side; it was erased as a cell
-    border ('3')."""
-    from digitocr.predict import Recognizer
-
-    assert Recognizer().read(DATA / "tight-13.png").text == "13"

@@ -253,18 +253,6 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
         )
         and (columns is None or on_column(line.position))  # in a comb field, a border lies on its columns
     ]
-    # With no box or ruled line in the picture, a lone upright piece at a side of the frame is left to
-    # the frame rules (_drop_frame_edges, _keep_edge_ones), which tell a 1 from a border by the band
-    # the digits stand in: in a number cut tightly, a 1 a quarter taller than a small 3 beside it
-    # passed for a border here.
-    margin = max(2, round(0.03 * height))
-
-    def at_side(line) -> bool:
-        sl = objects[piece_of(line) - 1]
-        return sl[1].start < margin or sl[1].stop > width - margin
-
-    if not hlines:
-        borders = [line for line in borders if not (any(line is a for a in alone) and at_side(line))]
     cleaned = erase_lines(cleaned, borders)
     if columns is None:
         return cleaned
