@@ -730,12 +730,10 @@ def _sheet(
     filled = ndi.binary_fill_holes(paper)
     if not PAGE_AREA[0] * small.size <= int(filled.sum()) <= PAGE_AREA[1] * small.size:
         return None
-    sheet = filled
-    if int(sheet.sum()) == int(paper.sum()):
-        # Nothing written inside: a ruled line or a stroke running to the sheet's edge opens the
-        # writing to the desk, and filling holes leaves it out. The paper's convex hull closes it
-        # (the sheet's shape is still judged as filled).
-        sheet = _filled_hull(filled)
+    # Nothing written inside: a ruled line or a stroke running to the sheet's edge opens the writing
+    # to the desk, and filling holes leaves it out. The paper's convex hull closes it (the sheet's
+    # shape is still judged as filled).
+    sheet = filled if (filled & ~paper).any() else _filled_hull(filled)
     area = int(sheet.sum())
     written = area - int(paper.sum())
     if not 0 < written <= (1 - PAGE_PAPER_SHARE) * area:
