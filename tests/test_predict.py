@@ -304,3 +304,29 @@ def test_a_mark_beside_an_amount_read_many_ways_is_not_a_digit(name, text):
     reading = Recognizer().read(DATA / name)
     assert reading.text == text
     assert len(reading.rejected) == 1 and "two likeliest" in reading.rejected[0][1]
+
+
+def test_an_image_far_from_every_digit_class_is_refused(test_digits):
+    """The out-of-distribution score refuses in `predict`: with a threshold that puts a real digit's
+    score past PREDICT_OOD_FACTOR times it, the digit is refused for it, with the reason."""
+    from digitocr.checkpoint import load_checkpoint, pretrained_path
+    from digitocr.predict import PREDICT_OOD_FACTOR
+
+    recognizer = Recognizer()
+    images, _ = test_digits
+    picture = on_paper(images[0])
+    accepted = recognizer.predict(picture)[0]
+    assert accepted.digit is not None and accepted.ood_score < PREDICT_OOD_FACTOR * recognizer.ood_threshold
+    calibration = dict(load_checkpoint(pretrained_path())["extra"]["calibration"])
+    calibration["ood_threshold"] = accepted.ood_score / (2 * PREDICT_OOD_FACTOR)
+    recognizer.set_calibration(calibration)
+    refused = recognizer.predict(picture)[0]
+    assert refused.digit is None and "unlike any digit" in refused.reason
+
+
+def test_a_marker_digit_less_typical_than_mnists_is_still_read():
+    """A 2 written with a marker, its loop filled (realistic singles, tuning seed 1): its
+    out-of-distribution score is 1.59× the threshold, within what real digits reach, and the model
+    is sure of it. At 1.5× it was refused as unlike any digit."""
+    prediction = Recognizer().predict(DATA / "marker-2.png")[0]
+    assert prediction.digit == 2
