@@ -578,3 +578,28 @@ def test_a_grid_border_running_past_the_rows_band_is_no_one():
     from digitocr.predict import Recognizer
 
     assert Recognizer().read(DATA / "grid-row-border-5460000.jpg").text == "5460000"
+
+
+def test_a_hash_sign_is_told_from_two_narrow_touching_digits(digits):
+    """``_is_hash``: a hand-drawn # (two slanted strokes crossed by two bars) is one; a 1 touching a
+    7, as narrow, is not (one bar runs across it at most), nor is a 1 alone (its stem is as narrow
+    as itself, but no bar)."""
+    from PIL import ImageDraw
+
+    from digitocr.segment import _components, _is_hash
+
+    hash_sign = Image.new("L", (60, 80), 0)
+    draw = ImageDraw.Draw(hash_sign)
+    for stroke in (((18, 8), (10, 72)), ((42, 8), (34, 72)), ((2, 30), (56, 30)), ((2, 52), (54, 52))):
+        draw.line(stroke, fill=255, width=6)
+    [group] = _components(np.asarray(hash_sign) > 127)
+    assert _is_hash(group, digit_height=80)
+
+    images, labels = digits
+    one = ink(images[int(np.nonzero(labels == 1)[0][0])], 80)
+    seven = ink(images[int(np.nonzero(labels == 7)[0][0])], 80)
+    page, _ = compose([one, seven], [-3])
+    [touching] = _components((255 - page) > 60)
+    assert not _is_hash(touching, digit_height=80)
+    [alone] = _components(one > 0.25)
+    assert not _is_hash(alone, digit_height=80)
