@@ -603,3 +603,12 @@ def test_a_hash_sign_is_told_from_two_narrow_touching_digits(digits):
     assert not _is_hash(touching, digit_height=80)
     [alone] = _components(one > 0.25)
     assert not _is_hash(alone, digit_height=80)
+
+
+def test_what_is_left_of_a_faint_grid_border_is_no_one():
+    """A row cut from a grid whose borders are fainter than the writing (grid rows, tuning seed 2):
+    the border between the 1 and the 6 is left as a thin stroke whose ink is 0.44 as strong as the
+    digits'; it was read as a 1 ('40116')."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / "grid-row-faint-border-4016.jpg").text == "4016"

@@ -93,7 +93,10 @@ EDGE_ONE_SLACK = 0.2
 # Digits of one number are written with one pen: a piece whose ink is under this share of the
 # strongest digit's is a shadow, a page edge or a faint printed border (tuning seeds: 657 -> 661 of
 # 800 exact, none lost; at 0.5, 664 but an MNIST digit written lightly beside dark ones was dropped).
-FAINT_SHARE = 0.4
+# With today's reading code 0.5 drops what is left of a grid's faint borders between cells, which
+# were read as 1s: tuning seeds 1-4, grid rows +22 of 1,200, cheque amounts +6, numbers +2, on a
+# desk +1, nothing lost (at 0.55, numbers, tight numbers and desk numbers lost a faint digit).
+FAINT_SHARE = 0.5
 # A line cut from a ledger or a form with a margin shows what is written above and below it, cut by
 # the frame: a piece within OTHER_ROW_MARGIN of the picture's height from the top (bottom) that ends
 # above (starts below) the line's band is from another line (tuning seeds: numbers unchanged; rows
