@@ -50,8 +50,8 @@ OOD_QUANTILE = 0.995
 # In `predict`, an image is refused as out of distribution when its score passes this many times the
 # threshold (the 99.5% quantile of MNIST validation digits): photographed digits are less typical
 # than MNIST's, and at 1× the score refused 2% of real digits that confidence accepts. A model trained
-# with outlier exposure maps non-digits near its flat prediction, whose score is low (0.5-0.9× on
-# the generated letters, scribbles and shapes; at most 1.4× on the tuning seeds of
+# with outlier exposure maps non-digits near its flat prediction, whose score is low (0.2-0.9× on
+# shapes, noise and scribbles drawn by hand; at most 1.4× on the non-digits of the tuning seeds of
 # benchmarks/realistic.py), while real digits reached 1.66×: at 1.5× it refused 3 real digits of
 # 3,300 and no non-digit, at 2× neither. It stays for what no generator makes.
 PREDICT_OOD_FACTOR = 2.0

@@ -32,6 +32,7 @@ from digitocr.preprocess import (
     extract_ink,
     find_lines,
     ink_to_mnist,
+    long_runs,
     on_the_page,
     open_image,
     speck_size,
@@ -524,14 +525,8 @@ def _is_hash(group: _Group, digit_height: float) -> bool:
     if group.width > HASH_ASPECT * digit_height:
         return False
     box = group.mask[group.y0 : group.y1, group.x0 : group.x1]
-    padded = np.pad(box, ((0, 0), (1, 1))).astype(np.int8)
-    edges = np.diff(padded, axis=1)
-    longest = np.zeros(len(box))
-    for row in range(len(box)):
-        starts, stops = np.nonzero(edges[row] == 1)[0], np.nonzero(edges[row] == -1)[0]
-        if starts.size:
-            longest[row] = (stops - starts).max()
-    bars, count = ndi.label(longest >= max(HASH_BAR_SHARE * group.width, HASH_BAR_LENGTH * digit_height))
+    bar = math.ceil(max(HASH_BAR_SHARE * group.width, HASH_BAR_LENGTH * digit_height))
+    bars, count = ndi.label(long_runs(box, bar).any(axis=1))
     # The bars cross the strokes between their ends (a 0's top and bottom arcs lie at its ends).
     centres = [c for (c,) in ndi.center_of_mass(np.ones(len(box)), bars, range(1, count + 1))]
     centres = [c for c in centres if 0.2 * len(box) <= c <= 0.8 * len(box)]
