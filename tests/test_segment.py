@@ -612,3 +612,43 @@ def test_what_is_left_of_a_faint_grid_border_is_no_one():
     from digitocr.predict import Recognizer
 
     assert Recognizer().read(DATA / "grid-row-faint-border-4016.jpg").text == "4016"
+
+
+def test_a_digit_broken_into_crumbs_is_one_digit():
+    """Short pieces side by side that together stand as tall as a digit are one digit; a small 0
+    and the comma hanging below the line after it are not joined, nor are crumbs too short together."""
+    from digitocr.segment import _Group, _join_crumbs
+
+    def group(x0, y0, x1, y1):
+        mask = np.zeros((120, 400), bool)
+        mask[y0:y1, x0:x1] = True
+        return _Group(mask, y0, y1, x0, x1)
+
+    # Digit height 40, baseline y = 80: a digit at each end, crumbs between them.
+    ends = [group(10, 40, 35, 80), group(300, 40, 325, 80)]
+    crumbs = [group(80, 58, 98, 68), group(100, 42, 118, 60), group(120, 44, 127, 52), group(85, 70, 100, 79)]
+    groups, marks = _join_crumbs(ends + crumbs, [False, False, True, True, True, True], 40.0, 80.0)
+    assert len(groups) == 3 and marks == [False, False, False]
+    assert (groups[1].x0, groups[1].y0, groups[1].x1, groups[1].y1) == (80, 42, 127, 79)
+
+    small_zero, comma = group(150, 55, 172, 80), group(175, 72, 180, 88)
+    groups, marks = _join_crumbs([*ends, small_zero, comma], [False, False, False, True], 40.0, 80.0)
+    assert len(groups) == 4 and marks == [False, False, True, False]  # left to right: the comma third
+
+    dashes = [group(150, 58, 165, 62), group(168, 60, 183, 64)]  # too short together: a separator
+    groups, marks = _join_crumbs([*ends, *dashes], [False, False, True, True], 40.0, 80.0)
+    assert len(groups) == 4 and marks == [False, True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("crumbs-23782487.jpg", "23782487"), ("crumbs-4873962920.jpg", "4873962920"), ("broken-across-3.jpg", "3")],
+)
+def test_digits_broken_into_pieces_are_read_whole(name, text):
+    """Numbers from the tuning sets (realistic.py, seed 2): a faint 3 and a thin 8 broken into
+    crumbs that were dropped as separators (the 3) or read apart (the 8: '4673962920'); a 3 that is
+    the whole number, broken across its middle, so that the digit height was measured on its halves
+    and its top was dropped as off the line (read '2')."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / name).text == text

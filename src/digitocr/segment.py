@@ -74,6 +74,18 @@ MAX_MERGED_ASPECT = 1.3
 # A piece at an end of the number sharing less than this share of its (or its neighbour's) rows
 # with its neighbour is off the line.
 OFF_LINE_SHARE = 0.3
+# A digit broken into crumbs (_join_crumbs): pieces shorter than CRUMB_SMALL digit heights, each
+# within CRUMB_GAP digit heights of the run before it, that together are at least CRUMB_HEIGHT digit
+# heights tall (tuning seeds 1-4: numbers +8 of 1,200, cheque amounts +3, nothing lost; at 0.7 a
+# small 0 and the comma after it became a 9).
+CRUMB_SMALL = 0.6
+CRUMB_GAP = 0.15
+CRUMB_HEIGHT = 0.75
+# Stacked pieces of one digit at most STACK_GAP of the shorter one's height apart may together be
+# STACK_HEIGHT digit heights tall: when a digit breaks across the middle and is the whole number
+# (or most of it), the digit height is measured on its halves.
+STACK_GAP = 0.2
+STACK_HEIGHT = 2.3
 # Slants of the cut lines tried (x shift per pixel down; handwriting leans right, so x grows upwards).
 # Slanted cuts (e.g. (0.0, -0.2, 0.2)) are supported but did not raise exact-string accuracy on
 # benchmarks/realistic.py (73.0% vs 74.0% with vertical cuts only, n = 200) and cost 40% of `read`'s
@@ -416,11 +428,59 @@ def _belongs_together(a: _Group, b: _Group, digit_height: float) -> bool:
     narrow = min(a.width, b.width)
     if x_overlap >= 0.5 * narrow and y_overlap <= 0.3 * min(a.height, b.height):
         merged_height = max(a.y1, b.y1) - min(a.y0, b.y0)
+        if -y_overlap <= STACK_GAP * min(a.height, b.height):  # broken across: the halves nearly touch
+            return merged_height <= STACK_HEIGHT * digit_height
         return merged_height <= 1.6 * digit_height  # the height itself may come from broken pieces
     inside = (a.x0 <= b.x0 and b.x1 <= a.x1 and a.y0 <= b.y0 and b.y1 <= a.y1) or (
         b.x0 <= a.x0 and a.x1 <= b.x1 and b.y0 <= a.y0 and a.y1 <= b.y1
     )
     return inside
+
+
+def _join_crumbs(
+    groups: list[_Group], marks: list[bool], digit_height: float, baseline: float
+) -> tuple[list[_Group], list[bool]]:
+    """Join a digit broken into crumbs (a faint or thin stroke that the threshold parts into short
+    pieces, each of which alone would pass for a dot, a dash or a fragment): a run of neighbouring
+    short pieces (see :data:`CRUMB_SMALL`, :data:`CRUMB_GAP`) that together stand as tall as a digit
+    (:data:`CRUMB_HEIGHT`), no wider than :data:`MAX_MERGED_ASPECT` digit heights, not hanging below
+    the line (a comma beside a small 0) and not a separator themselves, become one digit.
+    ``marks`` says which groups are separators; the result is the groups and marks after joining."""
+    reach = CRUMB_GAP * digit_height
+    out: list[tuple[_Group, bool]] = []
+    run: list[tuple[_Group, bool]] = []
+
+    def near(group: _Group) -> bool:
+        return any(max(group.x0 - g.x1, g.x0 - group.x1, group.y0 - g.y1, g.y0 - group.y1) <= reach for g, _ in run)
+
+    def close_run() -> None:
+        if len(run) > 1:
+            whole = run[0][0]
+            for group, _ in run[1:]:
+                whole = _merge(whole, group)
+            if (
+                whole.height >= CRUMB_HEIGHT * digit_height
+                and whole.width <= MAX_MERGED_ASPECT * digit_height
+                and whole.y1 <= baseline + reach
+                and not _is_separator(whole, digit_height, baseline)
+            ):
+                out.append((whole, False))
+                return
+        out.extend(run)
+
+    for k in sorted(range(len(groups)), key=lambda k: groups[k].x0):
+        item = (groups[k], marks[k])
+        if groups[k].height >= CRUMB_SMALL * digit_height:
+            close_run()
+            run = []
+            out.append(item)
+        elif run and near(groups[k]):
+            run.append(item)
+        else:
+            close_run()
+            run = [item]
+    close_run()
+    return [g for g, _ in out], [m for _, m in out]
 
 
 def _digit_height(groups: list[_Group]) -> float:
@@ -861,6 +921,7 @@ def find_digits(
     marks = [
         _is_separator(g, digit_height, baseline) and not _overlaps_writing(g, groups, digit_height) for g in groups
     ]
+    groups, marks = _join_crumbs(groups, marks, digit_height, baseline)
     # A number does not start with a slash: a steep stroke before everything else is a slanted 1.
     first = min(range(len(groups)), key=lambda k: groups[k].x0)
     if marks[first] and not all(marks) and _is_slash(groups[first], digit_height):
