@@ -13,9 +13,9 @@ amounts (with their separators and the marks written before and after them), the
 MNIST round trip against the model's own test accuracy, tight crops (digits filling a 16-64 px
 square, USPS-style, and numbers cut to their ink), digits stored as other datasets store them
 (16-32 px, grey or 1-bit, any pen), cells and rows of cells cut from a form's grid with their
-neighbours' digits showing at the frame, 1s and 7s written the continental way (a flag on the 1, a
-bar across the 7), digits small in an uncropped photo, slips of paper photographed lying on a desk,
-real handwriting that is not MNIST (UCI optdigits, 8×8, with scikit-learn installed), refusal
+neighbours' digits showing at the frame, numbers on squared paper (an exercise book's grid through
+the digits), 1s and 7s written the continental way (a flag on the 1, a bar across the 7), digits
+small in an uncropped photo, slips of paper photographed lying on a desk, real handwriting that is not MNIST (UCI optdigits, 8×8, with scikit-learn installed), refusal
 rates, and images per second.
 """
 
@@ -782,6 +782,58 @@ def grid_rows(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> 
     return out
 
 
+def squared_paper(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """A number of 1-8 digits written on squared paper (a school exercise book, graph paper): a grid
+    of thin printed lines in both directions, 0.5-1.3 digit heights apart, running across the whole
+    picture and through the digits, at any offset from the writing and turned by up to a degree; a
+    third of the writers put one digit in each square. Spacing, pen, paper and photograph as in
+    :func:`numbers`."""
+    out = []
+    for k in range(n):
+        rng = _rng(seed, 14, k)
+        idx = rng.choice(len(images), size=int(rng.integers(1, 9)), replace=False)
+        height = int(rng.integers(22, 90))
+        stroke = rng.uniform(-1.0, 2.5)
+        alphas = [_digit_alpha(images[i], int(height * rng.uniform(0.9, 1.1)), rng, stroke) for i in idx]
+        one_per_square = rng.random() < 1 / 3
+        square = height * (rng.uniform(1.1, 1.4) if one_per_square else rng.uniform(0.5, 1.3))
+        spacing = rng.choice(["wide", "normal", "tight", "touching"], p=[0.2, 0.35, 0.25, 0.2])
+        x = square * rng.uniform(0.5, 1.5)
+        top = int(height * rng.uniform(0.3, 0.9))
+        h = top + int(height * 1.15) + int(height * rng.uniform(0.3, 0.8))
+        origin = (x, rng.uniform(0, square)) if one_per_square else (rng.uniform(0, square), rng.uniform(0, square))
+        if one_per_square:  # the digits' squares start at `origin`; the grid rows are fitted round them
+            top = int(origin[1] + (square - height) / 2) + int(square * int(rng.integers(0, 2)))
+            h = int(top + square * rng.uniform(1.3, 2.5))
+        lefts = []
+        for a in alphas:
+            if one_per_square:
+                lefts.append(int(x + (square - a.shape[1]) / 2) if a.shape[1] < square else int(x))
+                x += square
+            else:
+                lefts.append(int(x))
+                x += a.shape[1] + rng.uniform(*GAPS[spacing]) * height
+        width = int(x + square * rng.uniform(0.5, 1.5))
+        page = _paper(h, width, rng)
+        alpha = np.zeros((h, width), np.float32)
+        boxes = tuple(_on_the_line(alpha, a, left, top + height, rng) for a, left in zip(alphas, lefts, strict=True))
+        lines = np.zeros_like(alpha)
+        lw = max(1.0, rng.uniform(0.01, 0.035) * height)
+        tilt = math.tan(math.radians(rng.uniform(-1, 1)))
+        for j in range(-2, int(width / square) + 3):  # columns, then rows, over the whole picture
+            cx = origin[0] + j * square
+            _line(lines, (cx, 0), (cx - tilt * h, h), lw)
+        for j in range(-2, int(h / square) + 3):
+            cy = origin[1] + j * square
+            _line(lines, (0, cy), (width, cy + tilt * width), lw)
+        _print_lines(page, lines, rng)
+        _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+        text = "".join(str(int(labels[i])) for i in idx)
+        kind = "squared-one-per-square" if one_per_square else f"squared-{spacing}"
+        out.append(Sample(_encode(_degrade(page, rng), rng), text, kind, boxes, stroke))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Measurement
 # ---------------------------------------------------------------------------------------------
@@ -869,6 +921,15 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     results["grid_cell_accuracy"] = float(np.mean([str(p.digit) == s.label for p, s in zip(preds, cells, strict=True)]))
     rows = grid_rows(images, labels, n, seed)
     results["grid_row_exact"] = float(np.mean([recognizer.read(s.data).text == s.label for s in rows]))
+    squared = squared_paper(images, labels, n, seed)
+    readings = [recognizer.read(s.data).text for s in squared]
+    exact = [text == s.label for text, s in zip(readings, squared, strict=True)]
+    results["squared_paper_exact"] = float(np.mean(exact))
+    results["squared_paper_digit_accuracy"] = _digit_accuracy(readings, [s.label for s in squared])
+    by_kind = {}
+    for ok, s in zip(exact, squared, strict=True):
+        by_kind.setdefault(s.kind.removeprefix("squared-"), []).append(ok)
+    results["squared_paper_exact_by_kind"] = {k: float(np.mean(v)) for k, v in sorted(by_kind.items())}
     small = small_in_photo(images, labels, n, seed)
     preds = recognizer.predict([s.data for s in small])
     results["small_in_photo_accuracy"] = float(
@@ -948,6 +1009,7 @@ def main() -> None:
             "amount": cheque_amounts(images, labels, 12, args.seed),
             "other": non_digits(12, args.seed),
             "desk": on_a_desk(images, labels, 12, args.seed),
+            "squared": squared_paper(images, labels, 12, args.seed),
         }
         for name, samples in sets.items():
             for k, s in enumerate(samples):

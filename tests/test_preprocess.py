@@ -666,3 +666,19 @@ def test_a_slip_in_a_corner_of_the_photo_is_a_sheet():
 
     assert find_page(open_image(DATA / "desk-corner-4.jpg").grey) is not None
     assert Recognizer().predict(DATA / "desk-corner-4.jpg")[0].digit == 4
+
+
+def test_thin_course_keeps_the_strokes_that_cross_or_follow_a_line():
+    """Only a line's own pixels are erased: a stroke crossing it and a bar lying along it stay whole."""
+    from digitocr.preprocess import erase_lines, find_lines, thin_course
+
+    mask = np.zeros((60, 200), bool)
+    mask[30:32, :] = True  # a printed line, 2 px
+    mask[10:50, 50:56] = True  # a stroke across it
+    mask[22:32, 120:160] = True  # a bar on it (the top of a 5 written on a row of squared paper)
+    [line] = find_lines(mask, True, 100, 20)
+    cleaned = erase_lines(mask, [thin_course(mask, line)])
+    assert not cleaned[:, :45].any() and not cleaned[:, 165:].any()
+    assert cleaned[10:50, 50:56].all() and cleaned[22:32, 120:160].all()
+    # Erased as found, the line takes the bar's lower edge with it.
+    assert not erase_lines(mask, [line])[22:32, 120:160].all()

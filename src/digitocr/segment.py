@@ -22,6 +22,7 @@ from scipy import ndimage as ndi
 
 from digitocr.preprocess import (
     InkMap,
+    Line,
     LoadedImage,
     _drop_frame_edges,
     _drop_frame_fragments,
@@ -32,11 +33,13 @@ from digitocr.preprocess import (
     extract_ink,
     find_lines,
     ink_to_mnist,
+    line_width,
     long_runs,
     on_the_page,
     open_image,
     speck_size,
     stroke_width,
+    thin_course,
 )
 
 Score = Callable[[list[np.ndarray]], list[float]]
@@ -99,6 +102,10 @@ MAX_BORDER_LEAN = 0.25
 BOX_SLACK = 0.1
 # ... or runs on past both (a grid), or past one to within this share of the picture's height of its edge.
 BOX_EDGE = 0.03
+# Squared paper: its lines run across this share of a picture of a number, both ways, and are at most
+# this share of the picture's height wide (or 2 px).
+GRID_SPAN = 0.9
+GRID_LINE_WIDTH = 0.03
 # A 1 touching the side of a number cut tightly stays within the writing's band, give or take this
 # share; the border of a grid row, cut with the rows above and below, runs on past it (on the tuning
 # seeds a 1 reached 0.15 of the band past it, a border 0.23 or more).
@@ -185,6 +192,7 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
     touching a digit is erased too, and so are thin fragments left on the comb's columns.
     """
     height, width = mask.shape
+    mask = _remove_squared_paper(mask)
     if width < 1.2 * height:
         return _line_policy(mask)  # about square: one digit in its cell (two cells are comb-like)
     # Faint comb and ruled lines break up at the threshold: bridge gaps of a few pixels (far less than
@@ -293,6 +301,83 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
         if sl[1].stop - sl[1].start <= thin and on_column((sl[1].start + sl[1].stop - 1) / 2):
             cleaned[sl] &= labels[sl] != index
     return cleaned
+
+
+def _remove_squared_paper(mask: np.ndarray) -> np.ndarray:
+    """Erase the printed lines of squared paper (an exercise book, graph paper), if the picture has any.
+
+    Its lines run across the whole picture both ways and through the digits, so they are found
+    as lines across this share of it (:data:`GRID_SPAN`), with breaks bridged (a faint printed line
+    breaks up at the threshold into dashes), and as thin as printed lines (:data:`GRID_LINE_WIDTH`:
+    where a digit crosses a line, its stroke counts in the line's width:
+    :func:`digitocr.preprocess.line_width`). Squared paper has two such columns and two rows, or
+    three evenly spaced columns and a row (a digit's stroke stops in the writing; the stems and tops
+    of a few digits cut tightly, a pixel or two wide, can reach the picture's edges, but make no
+    such grid); a picture about square needs three columns or rows, or it is a form's cell cut
+    with its borders. Only each line's own pixels are erased
+    (:func:`digitocr.preprocess.thin_course`): the strokes crossing it are kept whole. Columns
+    that a stroke hides are looked for where the grid's spacing puts them
+    (:func:`_missing_columns`), and what is left of the lines along their courses is dropped.
+    """
+    height, width = mask.shape
+    thin = max(2.0, GRID_LINE_WIDTH * height)
+
+    def across(horizontal: bool, gap: int) -> list[Line]:
+        # Half the way is found as a run (a line turned by a degree drifts off any one row of pixels
+        # over a wide picture), then traced on along its course.
+        length = width if horizontal else height
+        found = find_lines(mask, horizontal, int(0.5 * length), 0.3 * height, gap=gap, extend_gap=length)
+        return [line for line in found if line.stop - line.start >= GRID_SPAN * length and line_width(line) <= thin]
+
+    columns = [line for line in across(False, max(2, int(0.1 * height))) if abs(_lean(line)) <= MAX_BORDER_LEAN]
+    if len(columns) < 2:
+        return mask
+    rows = across(True, max(2, int(0.2 * height)))
+    # A cell of a form cut out with its borders is no squared paper: it has two lines each way at most
+    # (the rules of its cell, which decide what is a neighbour's; see preprocess._line_policy).
+    if not rows or (len(columns) < 3 and len(rows) < 3 and width < 1.2 * height):
+        return mask
+    # One row and two columns are also what the tops and stems of a few digits cut tightly can make:
+    # squared paper shows two rows, or three evenly spaced columns.
+    if len(rows) < 2 and _comb_columns(columns, (0.0, float(width))) is None:
+        return mask
+    cleaned = erase_lines(mask, [thin_course(mask, line) for line in columns + rows + _missing_columns(mask, columns)])
+    # What the erasing leaves of the lines (a corner where two meet, a stretch beside a stroke): the
+    # pieces lying wholly within two line widths of what was erased.
+    reach = max(2, math.ceil(2 * max(line_width(line) for line in columns + rows)))
+    near = ndi.binary_dilation(mask & ~cleaned, structure=np.ones((2 * reach + 1, 2 * reach + 1), bool))
+    labels, count = ndi.label(cleaned, structure=np.ones((3, 3)))
+    if count:
+        inside = ndi.minimum(near.view(np.uint8), labels, index=np.arange(1, count + 1))
+        cleaned &= ~np.concatenate([[False], np.asarray(inside, bool)])[labels]
+    return cleaned
+
+
+def _missing_columns(mask: np.ndarray, columns: list[Line]) -> list[Line]:
+    """The columns of a grid that were not found whole, where its spacing puts them.
+
+    A column that a digit's stroke follows for a while is found as one piece with the stroke (too
+    wide for a printed line), or not at all. Where the found columns' spacing (see
+    :func:`_comb_columns`) puts one and most rows have ink there, the ink in that band is handed to
+    :func:`digitocr.preprocess.thin_course`, which keeps only what is as thin as a printed line.
+    """
+    height, width = mask.shape
+    comb = _comb_columns(columns, (0.0, float(width)))
+    if comb is None:
+        return []
+    positions, spacing = comb
+    reach = 0.12 * spacing
+    thickness = float(np.median([line.thickness for line in columns]))
+    missing = []
+    for x in positions:
+        lo, hi = max(0, math.floor(x - reach)), min(width, math.ceil(x + reach) + 1)
+        if lo >= hi or any(abs(x - line.position) <= reach for line in columns):
+            continue
+        band = np.zeros_like(mask)
+        band[:, lo:hi] = mask[:, lo:hi]
+        if np.count_nonzero(band.any(axis=1)) >= GRID_SPAN * height:
+            missing.append(Line(False, float(x), 0, height, thickness, band))
+    return missing
 
 
 def _lean(line) -> float:
