@@ -339,9 +339,11 @@ def _remove_squared_paper(mask: np.ndarray) -> np.ndarray:
         return mask
     # One row and two columns are also what the tops and stems of a few digits cut tightly can make:
     # squared paper shows two rows, or three evenly spaced columns.
-    if len(rows) < 2 and _comb_columns(columns, (0.0, float(width))) is None:
+    comb = _comb_columns(columns, (0.0, float(width)))
+    if len(rows) < 2 and comb is None:
         return mask
-    cleaned = erase_lines(mask, [thin_course(mask, line) for line in columns + rows + _missing_columns(mask, columns)])
+    missing = _missing_columns(mask, columns, comb) if comb is not None else []
+    cleaned = erase_lines(mask, [thin_course(mask, line) for line in columns + rows + missing])
     # What the erasing leaves of the lines (a corner where two meet, a stretch beside a stroke): the
     # pieces lying wholly within two line widths of what was erased.
     reach = max(2, math.ceil(2 * max(line_width(line) for line in columns + rows)))
@@ -353,18 +355,15 @@ def _remove_squared_paper(mask: np.ndarray) -> np.ndarray:
     return cleaned
 
 
-def _missing_columns(mask: np.ndarray, columns: list[Line]) -> list[Line]:
+def _missing_columns(mask: np.ndarray, columns: list[Line], comb: tuple[np.ndarray, float]) -> list[Line]:
     """The columns of a grid that were not found whole, where its spacing puts them.
 
     A column that a digit's stroke follows for a while is found as one piece with the stroke (too
-    wide for a printed line), or not at all. Where the found columns' spacing (see
+    wide for a printed line), or not at all. Where the found columns' spacing (``comb``, from
     :func:`_comb_columns`) puts one and most rows have ink there, the ink in that band is handed to
     :func:`digitocr.preprocess.thin_course`, which keeps only what is as thin as a printed line.
     """
     height, width = mask.shape
-    comb = _comb_columns(columns, (0.0, float(width)))
-    if comb is None:
-        return []
     positions, spacing = comb
     reach = 0.12 * spacing
     thickness = float(np.median([line.thickness for line in columns]))
