@@ -934,7 +934,7 @@ def line_width(line: Line) -> float:
 
 
 def thin_course(mask: np.ndarray, line: Line) -> Line:
-    """``line`` with only its own pixels: the ink on its fitted course no wider than the line.
+    """``line`` with only its own pixels: the ink on its fitted course that stops within its reach.
 
     Where writing runs along a line or crosses it, :func:`find_lines` takes the writing's long runs
     for line too (a 4's stem on a column of squared paper, a 5's bar on its row); erased, the
