@@ -14,7 +14,7 @@ MNIST round trip against the model's own test accuracy, tight crops (digits fill
 square, USPS-style, and numbers cut to their ink), digits stored as other datasets store them
 (16-32 px, grey or 1-bit, any pen), cells and rows of cells cut from a form's grid with their
 neighbours' digits showing at the frame, numbers on squared paper (an exercise book's grid through
-the digits), 1s and 7s written the continental way (a flag on the 1, a bar across the 7), digits
+the digits), numbers written on a line rising or falling by 1-12 degrees, 1s and 7s written the continental way (a flag on the 1, a bar across the 7), digits
 small in an uncropped photo, slips of paper photographed lying on a desk, real handwriting that is not MNIST (UCI optdigits, 8×8, with scikit-learn installed), refusal
 rates, and images per second.
 """
@@ -22,6 +22,7 @@ rates, and images per second.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import itertools
 import json
@@ -282,8 +283,9 @@ def _single(digit: np.ndarray, label: int, rng: np.random.Generator) -> Sample:
     return Sample(_encode(_degrade(page, rng), rng), str(label), "single", ((x, y, x + dw, y + dh),), pen)
 
 
-def _number(digits: list[np.ndarray], labels: list[int], rng: np.random.Generator) -> Sample:
-    """A number on one line: amount, register or meter reading, postal code, with its clutter."""
+def _number(digits: list[np.ndarray], labels: list[int], rng: np.random.Generator, turn: float = 0.0) -> Sample:
+    """A number on one line: amount, register or meter reading, postal code, with its clutter;
+    written on a line rising (or falling) by ``turn`` degrees when given (see :func:`_turned`)."""
     height = int(rng.integers(22, 90))
     stroke = rng.uniform(-1.0, 2.5)
     alphas = [_digit_alpha(d, int(height * rng.uniform(0.9, 1.1)), rng, stroke + rng.normal(0, 0.3)) for d in digits]
@@ -344,10 +346,45 @@ def _number(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
         for k in range(-1, 3):
             yy = baseline + rng.uniform(0.05, 0.2) * height + (k - 1) * gap
             _line(lines, (0, yy), (width, yy), lw * 0.6)
+    if turn:
+        (alpha, lines), boxes = _turned([alpha, lines], boxes, turn)
+        page = _paper(*alpha.shape, rng)
     _print_lines(page, lines, rng)
     _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
     text = "".join(map(str, labels))
     return Sample(_encode(_degrade(page, rng), rng), text, f"number-{spacing}", tuple(boxes), stroke)
+
+
+def _turned(layers: list[np.ndarray], boxes: list[tuple], degrees: float) -> tuple[list[np.ndarray], list[tuple]]:
+    """Layers of one page (writing, printed lines) turned by ``degrees`` (positive: rising to the
+    right) round their centre, on a picture as large as the turned page's bounding box: rules that
+    ran to the page's sides run on to the new picture's sides (a photo of a larger sheet, turned),
+    the writing is whole. Also the digits' boxes, as the boxes round their turned corners."""
+    h, w = layers[0].shape
+    angle = math.radians(degrees)
+    c, s = math.cos(angle), abs(math.sin(angle))
+    out_w, out_h = math.ceil(w * c + h * s), math.ceil(h * c + w * s)
+    pad_y, pad_x = (out_h - h) // 2 + 2, max(out_w, w) // 2 + 2
+    turned = []
+    for layer in layers:
+        # Rules run on sideways (the columns at the sides repeated), nothing above or below.
+        big = np.pad(np.pad(layer, ((0, 0), (pad_x, pad_x)), mode="edge"), ((pad_y, pad_y), (0, 0)))
+        image = Image.fromarray(big.astype(np.float32), mode="F").rotate(degrees, Image.Resampling.BILINEAR)
+        cy, cx = big.shape[0] / 2, big.shape[1] / 2
+        top, left = round(cy - out_h / 2), round(cx - out_w / 2)
+        turned.append(np.clip(np.asarray(image)[top : top + out_h, left : left + out_w], 0, 1).astype(np.float32))
+    sin = math.sin(angle)
+
+    def moved(x: float, y: float) -> tuple[float, float]:  # PIL turns anticlockwise on screen
+        dx, dy = x - w / 2, y - h / 2
+        return out_w / 2 + dx * c + dy * sin, out_h / 2 - dx * sin + dy * c
+
+    new_boxes = []
+    for x0, y0, x1, y1 in boxes:
+        corners = [moved(x, y) for x in (x0, x1) for y in (y0, y1)]
+        xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+        new_boxes.append((int(min(xs)), int(min(ys)), math.ceil(max(xs)), math.ceil(max(ys))))
+    return turned, new_boxes
 
 
 def _amount(digits: list[np.ndarray], labels: list[int], rng: np.random.Generator) -> Sample:
@@ -507,6 +544,21 @@ def numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0, max_d
         length = int(rng.integers(1, max_digits + 1))
         idx = rng.choice(len(images), size=length, replace=False)
         out.append(_number([images[i] for i in idx], [int(labels[i]) for i in idx], rng))
+    return out
+
+
+def turned_numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """``n`` numbers of 1-10 MNIST test digits as in :func:`numbers`, written on a line rising or
+    falling by 1-12 degrees (a number written freehand, or a photo taken turned); their kind says
+    by how much ("turned-1-4", "turned-4-8", "turned-8-12" degrees)."""
+    out = []
+    for k in range(n):
+        rng = _rng(seed, 15, k)
+        idx = rng.choice(len(images), size=int(rng.integers(1, 11)), replace=False)
+        turn = float(rng.uniform(1, 12))
+        sample = _number([images[i] for i in idx], [int(labels[i]) for i in idx], rng, turn=turn * rng.choice([-1, 1]))
+        kind = "turned-1-4" if turn < 4 else "turned-4-8" if turn < 8 else "turned-8-12"
+        out.append(dataclasses.replace(sample, kind=kind))
     return out
 
 
@@ -930,6 +982,15 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     for ok, s in zip(exact, squared, strict=True):
         by_kind.setdefault(s.kind.removeprefix("squared-"), []).append(ok)
     results["squared_paper_exact_by_kind"] = {k: float(np.mean(v)) for k, v in sorted(by_kind.items())}
+    turned = turned_numbers(images, labels, n, seed)
+    readings = [recognizer.read(s.data).text for s in turned]
+    exact = [text == s.label for text, s in zip(readings, turned, strict=True)]
+    results["turned_exact"] = float(np.mean(exact))
+    results["turned_digit_accuracy"] = _digit_accuracy(readings, [s.label for s in turned])
+    by_turn: dict[str, list[bool]] = {}
+    for ok, s in zip(exact, turned, strict=True):
+        by_turn.setdefault(s.kind.removeprefix("turned-") + " degrees", []).append(ok)
+    results["turned_exact_by_turn"] = {k: float(np.mean(v)) for k, v in sorted(by_turn.items())}
     small = small_in_photo(images, labels, n, seed)
     preds = recognizer.predict([s.data for s in small])
     results["small_in_photo_accuracy"] = float(
@@ -1010,6 +1071,7 @@ def main() -> None:
             "other": non_digits(12, args.seed),
             "desk": on_a_desk(images, labels, 12, args.seed),
             "squared": squared_paper(images, labels, 12, args.seed),
+            "turned": turned_numbers(images, labels, 12, args.seed),
         }
         for name, samples in sets.items():
             for k, s in enumerate(samples):

@@ -46,6 +46,9 @@ STROKE_TARGETS = (8.5, 11.8)
 
 # Images larger than this are refused before decoding (a 50-megapixel photo is 200 MB as float32).
 MAX_PIXELS = 50_000_000
+# Writing turned level (level): the margin kept round it, a share of its height.
+LEVEL_MARGIN = 0.5
+
 # A sheet of paper on a darker desk (find_page): the share of the picture it covers, the desk's
 # brightness at most this share of the paper's, the sheet's area over its enclosing rectangle's,
 # the share of it that is paper (not writing), and the reduced copy it is looked for on.
@@ -803,17 +806,70 @@ def on_the_page(loaded: LoadedImage, dark_on_light: bool | None = None) -> Loade
         size, Image.Transform.AFFINE, to_picture, Image.Resampling.NEAREST, fillcolor=0
     )
     grey = np.where(np.asarray(on_sheet) > 0, np.asarray(grey, dtype=np.float32), paper).astype(np.float32)
-    a, b, cc, d, e, f = loaded.placement  # compose with where ``loaded`` itself lies
-    p0, p1, p2, p3, p4, p5 = to_picture
-    placement = (
+    return LoadedImage(grey, loaded.original_size, loaded.scale, _compose(loaded.placement, to_picture))
+
+
+def _compose(outer: tuple[float, ...], inner: tuple[float, ...]) -> tuple[float, float, float, float, float, float]:
+    """The affine map ``inner`` followed by ``outer`` (each (a, b, c, d, e, f): (x, y) → (a·x + b·y
+    + c, d·x + e·y + f)), as one such map."""
+    a, b, c, d, e, f = outer
+    p0, p1, p2, p3, p4, p5 = inner
+    return (
         a * p0 + b * p3,
         a * p1 + b * p4,
-        a * p2 + b * p5 + cc,
+        a * p2 + b * p5 + c,
         d * p0 + e * p3,
         d * p1 + e * p4,
         d * p2 + e * p5 + f,
     )
-    return LoadedImage(grey, loaded.original_size, loaded.scale, placement)
+
+
+def level(loaded: LoadedImage, angle: float, ink: np.ndarray, writing: np.ndarray) -> LoadedImage:
+    """The picture turned so that writing running at ``angle`` (radians, clockwise from the
+    picture's rows, as y grows downwards) runs level: the ``writing`` (bool, the picture's size)
+    with :data:`LEVEL_MARGIN` of its height round it, as far as the turned picture reaches. What
+    lies beyond the old picture is its border's paper carried on outwards (the border's ``ink``
+    pixels, bool, replaced by the paper beside them), so that its frame leaves no edge to be taken
+    for ink. Boxes map back to the original through ``placement``."""
+    grey = np.asarray(loaded.grey, dtype=np.float32)
+    height, width = grey.shape
+    c, s = math.cos(angle), math.sin(angle)
+
+    def axes(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return xs * c + ys * s, -xs * s + ys * c  # the writing's own axes, as in on_the_page
+
+    u, v = axes(np.array([0.0, width, 0.0, width]), np.array([0.0, 0.0, height, height]))
+    wy, wx = np.nonzero(writing)
+    wu, wv = axes(wx.astype(np.float64), wy.astype(np.float64))
+    margin = LEVEL_MARGIN * float(wv.max() - wv.min()) if wv.size else math.inf
+    u0, u1 = (
+        max(float(u.min()), float(wu.min(initial=np.inf)) - margin),
+        min(float(u.max()), float(wu.max(initial=-np.inf)) + margin),
+    )
+    v0, v1 = (
+        max(float(v.min()), float(wv.min(initial=np.inf)) - margin),
+        min(float(v.max()), float(wv.max(initial=-np.inf)) + margin),
+    )
+    size = (max(1, math.ceil(u1 - u0)), max(1, math.ceil(v1 - v0)))
+    to_picture = (c, -s, c * u0 - s * v0, s, c, s * u0 + c * v0)
+    border = grey.copy()
+    for side in (np.s_[0, :], np.s_[-1, :], np.s_[:, 0], np.s_[:, -1]):
+        line, writing = border[side], ink[side]
+        paper = float(np.median(line[~writing])) if (~writing).any() else float(np.median(grey))
+        border[side] = ndi.uniform_filter1d(np.where(writing, paper, line), size=9, mode="nearest")
+    margin = math.ceil((size[0] + size[1]) * abs(s)) + 2  # the turned picture's reach beyond the old one
+    padded = np.pad(border, margin, mode="edge")
+    padded[margin : margin + height, margin : margin + width] = grey
+    a, b, cc, d, e, f = to_picture
+    turned = Image.fromarray(padded, mode="F").transform(
+        size,
+        Image.Transform.AFFINE,
+        (a, b, cc + margin, d, e, f + margin),
+        Image.Resampling.BILINEAR,
+        fillcolor=float(np.median(grey)),
+    )
+    placement = _compose(loaded.placement, to_picture)
+    return LoadedImage(np.asarray(turned, dtype=np.float32), loaded.original_size, loaded.scale, placement)
 
 
 # ---------------------------------------------------------------------------------------------

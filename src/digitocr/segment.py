@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,7 @@ from digitocr.preprocess import (
     extract_ink,
     find_lines,
     ink_to_mnist,
+    level,
     line_width,
     long_runs,
     on_the_page,
@@ -43,6 +44,19 @@ from digitocr.preprocess import (
 )
 
 Score = Callable[[list[np.ndarray]], list[float]]
+
+# Writing turned from level (a number written on a rising line, a photo taken turned): the turns
+# searched (degrees, each way, in steps of TURN_STEP, on at most TURN_SAMPLE ink pixels), the least
+# turn that is undone, how long the writing must be (times the height of its band) and how much
+# narrower its band must be turned than level for the turn to be trusted (see _turn_of_writing).
+MAX_TURN = 20.0
+TURN_STEP = 0.5
+TURN_SAMPLE = 4000
+MIN_TURN = 2.0
+TURN_MIN_LENGTH = 3.0
+TURN_MIN_DIGITS = 2.75
+TURN_MIN_GAIN = 1.15
+TURN_MIN_NARROWING = 1.05
 
 # A group wider than this many digit heights is certainly more than one digit (MNIST widths are at
 # most 1.25 heights for 99% of digits); narrower groups are only split when a classifier says so.
@@ -61,7 +75,10 @@ CROSSING_PENALTY = 0.7
 # numbers exact 686 -> 689 of 800, five touching numbers gained, two lost to a blotted 8 or 2 cut in two).
 UNSURE_WHOLE = 0.3
 UNSURE_CUT_SCALE = 0.5
+# The cut points tried in one group: this many, or CUTS_PER_HEIGHT per digit height of its width
+# (a run of ten touching digits needs nine cuts and a few to choose from).
 MAX_CUT_CANDIDATES = 10
+CUTS_PER_HEIGHT = 2.5
 # Neighbouring pieces at most this far apart (in digit heights; negative: overlapping) are tried as
 # one digit, and become one when the classifier believes the whole more than both parts together by
 # this much log-probability (two confident digits therefore never merge).
@@ -782,7 +799,7 @@ def _cut_candidates(mask: np.ndarray, group: _Group, digit_height: float) -> lis
     for _ink, x, slope in found:
         if all(abs(x - other) >= spacing for other, _ in chosen):
             chosen.append((x, slope))
-        if len(chosen) >= MAX_CUT_CANDIDATES:
+        if len(chosen) >= max(MAX_CUT_CANDIDATES, round(CUTS_PER_HEIGHT * group.width / digit_height)):
             break
     cuts = []
     for x, slope in sorted(chosen):
@@ -949,6 +966,72 @@ def _soft(ink: InkMap, group: _Group) -> np.ndarray:
     return np.where(rim, ink.ink[y0:y1, x0:x1], 0.0).astype(np.float32)
 
 
+def _writing(mask: np.ndarray) -> tuple[np.ndarray, list[_Group]]:
+    """The ink with lines, boxes, the frame's edges and specks removed, and its connected pieces
+    (without what shows of the lines of writing above and below)."""
+    height = mask.shape[0]
+    # A box drawn around a short number is too short to be found as lines: erase closed boxes too.
+    mask = _remove_boxes(_remove_number_lines(mask))
+    mask = _keep_edge_ones(mask, _drop_frame_fragments(_drop_frame_edges(mask, depth_unit=height)))
+    mask = _drop_specks(mask, speck_size(mask.shape))
+    return mask, _drop_other_rows(_components(mask), height)
+
+
+def _union(groups: list[_Group]) -> np.ndarray:
+    """The pixels of all ``groups`` (not empty), as one mask."""
+    union = np.zeros_like(groups[0].mask)
+    for g in groups:
+        union |= g.mask
+    return union
+
+
+def _turn_of_writing(groups: list[_Group]) -> float | None:
+    """How far the line of writing is turned from level (radians, clockwise), or ``None`` when it
+    runs level or is too short to tell.
+
+    The writing's direction is the one along which its ink piles up most sharply: the projection
+    profile across it (a histogram of the ink's distance from a line in that direction, one pixel
+    a bin) has the largest sum of squares, the classic estimate of a document's skew (searched
+    every :data:`TURN_STEP` degrees up to :data:`MAX_TURN`, then every 0.1 degree round the best).
+    Rules and a comb's box, turned with the writing, sharpen it. The turn is trusted only when
+    the writing is :data:`TURN_MIN_LENGTH` times as long as the band holding 90% of its ink (three
+    digits or more: one or two digits pile up along any of their strokes), is :data:`MIN_TURN`
+    degrees or more, and the profile is :data:`TURN_MIN_GAIN` times as sharp turned as level.
+    """
+    if not groups:
+        return None
+    ys, xs = np.nonzero(_union(groups))
+    step = max(1, ys.size // TURN_SAMPLE)
+    ys, xs = ys[::step].astype(np.float64), xs[::step].astype(np.float64)
+
+    def across(degrees: float) -> np.ndarray:
+        angle = math.radians(degrees)
+        return ys * math.cos(angle) - xs * math.sin(angle)
+
+    def sharpness(degrees: float) -> float:
+        bins = np.round(across(degrees)).astype(np.int64)
+        counts = np.bincount(bins - bins.min())
+        return float(np.sum(counts.astype(np.float64) ** 2))
+
+    coarse = np.arange(-MAX_TURN, MAX_TURN + TURN_STEP / 2, TURN_STEP)
+    best = float(coarse[np.argmax([sharpness(d) for d in coarse])])
+    fine = best + np.arange(-TURN_STEP, TURN_STEP + 0.05, 0.1)
+    best = float(fine[np.argmax([sharpness(d) for d in fine])])
+
+    def band(degrees: float) -> float:
+        low, high = np.percentile(across(degrees), [5, 95])
+        return float(high - low)
+
+    angle = math.radians(best)
+    along = xs * math.cos(angle) + ys * math.sin(angle)
+    length = float(np.percentile(along, 99) - np.percentile(along, 1))
+    if abs(best) < MIN_TURN or length < max(TURN_MIN_LENGTH * band(best), TURN_MIN_DIGITS * _digit_height(groups)):
+        return None
+    if sharpness(best) < TURN_MIN_GAIN * sharpness(0.0) or band(0.0) < TURN_MIN_NARROWING * band(best):
+        return None
+    return angle
+
+
 def split_digits(image: Any, score: Score | None = None, dark_on_light: bool | None = None) -> list[DigitCrop]:
     """Find the digits of a number written on one line, left to right (see :func:`find_digits`)."""
     return find_digits(image, score, dark_on_light)[0]
@@ -975,12 +1058,15 @@ def find_digits(
     ink = extract_ink(loaded.grey, peak_share=0.0, thick_strokes=False, dark_on_light=dark_on_light)
     if ink.blank:
         return [], ink
-    height = ink.mask.shape[0]
-    # A box drawn around a short number is too short to be found as lines: erase closed boxes too.
-    mask = _remove_boxes(_remove_number_lines(ink.mask))
-    mask = _keep_edge_ones(mask, _drop_frame_fragments(_drop_frame_edges(mask, depth_unit=height)))
-    mask = _drop_specks(mask, speck_size(mask.shape))
-    groups = _drop_other_rows(_components(mask), height)
+    mask, groups = _writing(ink.mask)
+    turn = _turn_of_writing(groups)
+    if turn is not None:  # written on a rising line, or photographed turned: read it level
+        loaded, sure = level(loaded, turn, ink.mask, _union(groups)), ink.polarity_sure
+        ink = extract_ink(loaded.grey, peak_share=0.0, thick_strokes=False, dark_on_light=ink.dark_on_light)
+        ink = replace(ink, polarity_sure=sure)
+        if ink.blank:
+            return [], ink
+        mask, groups = _writing(ink.mask)
     if not groups:
         return [], ink
     digit_height = _digit_height(groups)
@@ -1001,7 +1087,7 @@ def find_digits(
                 break
     digit_height = _digit_height(groups)
     tall = [g for g in groups if g.height >= 0.5 * digit_height]
-    baseline = float(np.median([g.y1 for g in tall])) if tall else float(height)
+    baseline = float(np.median([g.y1 for g in tall])) if tall else float(mask.shape[0])
     marks = [
         _is_separator(g, digit_height, baseline) and not _overlaps_writing(g, groups, digit_height) for g in groups
     ]
