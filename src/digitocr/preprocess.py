@@ -4,7 +4,8 @@ Owns: reading image files, bytes, arrays and PIL images safely (:func:`load_imag
 alpha, 16-bit, EXIF orientation, decompression bombs, corrupt files → :class:`ImageError`; big
 pictures reduced and tiny ones enlarged for the work: :func:`open_image`),
 finding a sheet of paper photographed on a darker desk and turning it level (:func:`find_page`,
-:func:`on_the_page`), separating ink from paper (:func:`extract_ink`: polarity, uneven
+:func:`on_the_page`) and turning a picture so that writing at an angle runs level (:func:`level`),
+separating ink from paper (:func:`extract_ink`: polarity, uneven
 background, Otsu threshold), removing ruled lines and box borders (:func:`remove_lines`), and
 turning the ink of one digit into what an MNIST model expects (:func:`ink_to_mnist`): grey, ink
 white on black, stroke width in MNIST's range, scaled to fit 20×20 keeping its aspect, centred by
