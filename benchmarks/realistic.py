@@ -14,7 +14,8 @@ MNIST round trip against the model's own test accuracy, tight crops (digits fill
 square, USPS-style, and numbers cut to their ink), digits stored as other datasets store them
 (16-32 px, grey or 1-bit, any pen), cells and rows of cells cut from a form's grid with their
 neighbours' digits showing at the frame, numbers on squared paper (an exercise book's grid through
-the digits), numbers written on a line rising or falling by 1-12 degrees, 1s and 7s written the continental way (a flag on the 1, a bar across the 7), digits
+the digits), numbers written on a line rising or falling by 1-12 degrees and cells cut from a form
+photographed turned by 2-12 degrees, 1s and 7s written the continental way (a flag on the 1, a bar across the 7), digits
 small in an uncropped photo, slips of paper photographed lying on a desk, real handwriting that is not MNIST (UCI optdigits, 8×8, with scikit-learn installed), refusal
 rates, and images per second.
 """
@@ -775,11 +776,17 @@ def real_numbers(pictures: list[np.ndarray], labels: np.ndarray, n: int, seed: i
 
 
 def _form_grid(
-    images: np.ndarray, chosen: dict[tuple[int, int], int], rows: int, cols: int, rng: np.random.Generator
+    images: np.ndarray,
+    chosen: dict[tuple[int, int], int],
+    rows: int,
+    cols: int,
+    rng: np.random.Generator,
+    turn: float = 0.0,
 ) -> tuple[np.ndarray, int]:
     """A form's grid of ``rows`` × ``cols`` cells with a digit in every one (the same pen, as one
-    writer's): MNIST test digit ``chosen[row, col]`` where given, a random one elsewhere. Returns the
-    page (float (H, W, 3)) and the cell's side in pixels."""
+    writer's): MNIST test digit ``chosen[row, col]`` where given, a random one elsewhere; the form
+    photographed turned by ``turn`` degrees round its centre when given. Returns the page (float
+    (H, W, 3)) and the cell's side in pixels."""
     height, pen = int(rng.integers(30, 90)), rng.uniform(-0.5, 1.5)
     cell = int(height * rng.uniform(1.2, 1.5))
     page = _paper(rows * cell + 2, cols * cell + 2, rng)
@@ -799,6 +806,18 @@ def _form_grid(
         _line(lines, (k * cell, 0), (k * cell, rows * cell), width)
     _print_lines(page, lines, rng)
     _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+    if turn:  # the corners it leaves are filled with paper; a 3×3 form's middle cell never reaches them
+        page = np.stack(
+            [
+                np.asarray(
+                    Image.fromarray(page[..., c].astype(np.float32), mode="F").rotate(
+                        turn, Image.Resampling.BILINEAR, fillcolor=float(np.median(page[..., c]))
+                    )
+                )
+                for c in range(3)
+            ],
+            axis=-1,
+        )
     return page, cell
 
 
@@ -814,6 +833,23 @@ def grid_cells(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) ->
         left, top, right, bottom = (int(cell * rng.uniform(0.03, 0.3)) for _ in range(4))
         crop = np.ascontiguousarray(page[cell - top : 2 * cell + bottom, cell - left : 2 * cell + right])
         out.append(Sample(_encode(_degrade(crop, rng), rng), str(int(labels[i])), "cell", (), 0.0))
+    return out
+
+
+def turned_cells(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """Cells cut as in :func:`grid_cells` from a form photographed turned by 2-12 degrees either way
+    (the cut stays level: a phone held askew over a form), so that the cell's borders run slanted
+    through the picture; their kind says by how much ("cell-turned-2-6", "cell-turned-6-12")."""
+    order = np.random.default_rng([seed, 16]).permutation(len(images))[:n]
+    out = []
+    for k, i in enumerate(order):
+        rng = _rng(seed, 16, k)
+        turn = float(rng.uniform(2, 12))
+        page, cell = _form_grid(images, {(1, 1): int(i)}, 3, 3, rng, turn=turn * rng.choice([-1, 1]))
+        left, top, right, bottom = (int(cell * rng.uniform(0.03, 0.3)) for _ in range(4))
+        crop = np.ascontiguousarray(page[cell - top : 2 * cell + bottom, cell - left : 2 * cell + right])
+        kind = "cell-turned-2-6" if turn < 6 else "cell-turned-6-12"
+        out.append(Sample(_encode(_degrade(crop, rng), rng), str(int(labels[i])), kind, (), 0.0))
     return out
 
 
@@ -971,6 +1007,14 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     cells = grid_cells(images, labels, n, seed)
     preds = recognizer.predict([s.data for s in cells])
     results["grid_cell_accuracy"] = float(np.mean([str(p.digit) == s.label for p, s in zip(preds, cells, strict=True)]))
+    turned = turned_cells(images, labels, n, seed)
+    preds = recognizer.predict([s.data for s in turned])
+    right = [str(p.digit) == s.label for p, s in zip(preds, turned, strict=True)]
+    results["turned_cell_accuracy"] = float(np.mean(right))
+    by_turn: dict[str, list[bool]] = {}
+    for ok, s in zip(right, turned, strict=True):
+        by_turn.setdefault(s.kind.removeprefix("cell-turned-") + " degrees", []).append(ok)
+    results["turned_cell_accuracy_by_turn"] = {k: float(np.mean(v)) for k, v in sorted(by_turn.items())}
     rows = grid_rows(images, labels, n, seed)
     results["grid_row_exact"] = float(np.mean([recognizer.read(s.data).text == s.label for s in rows]))
     squared = squared_paper(images, labels, n, seed)
@@ -987,7 +1031,7 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     exact = [text == s.label for text, s in zip(readings, turned, strict=True)]
     results["turned_exact"] = float(np.mean(exact))
     results["turned_digit_accuracy"] = _digit_accuracy(readings, [s.label for s in turned])
-    by_turn: dict[str, list[bool]] = {}
+    by_turn = {}
     for ok, s in zip(exact, turned, strict=True):
         by_turn.setdefault(s.kind.removeprefix("turned-") + " degrees", []).append(ok)
     results["turned_exact_by_turn"] = {k: float(np.mean(v)) for k, v in sorted(by_turn.items())}
@@ -1072,6 +1116,7 @@ def main() -> None:
             "desk": on_a_desk(images, labels, 12, args.seed),
             "squared": squared_paper(images, labels, 12, args.seed),
             "turned": turned_numbers(images, labels, 12, args.seed),
+            "turned-cell": turned_cells(images, labels, 12, args.seed),
         }
         for name, samples in sets.items():
             for k, s in enumerate(samples):

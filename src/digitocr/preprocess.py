@@ -49,6 +49,14 @@ STROKE_TARGETS = (8.5, 11.8)
 MAX_PIXELS = 50_000_000
 # Writing turned level (level): the margin kept round it, a share of its height.
 LEVEL_MARGIN = 0.5
+# A cell's box photographed askew (box_turn): the turns searched (degrees), the least one undone, the
+# share of the picture's side a line must run along and across, and how much lower its lines must
+# pile up level; on at most BOX_TURN_SAMPLE ink pixels.
+MAX_BOX_TURN = 15.0
+MIN_BOX_TURN = 1.5
+BOX_LINE_SHARE = 0.75
+BOX_LEVEL_SHARE = 0.7
+BOX_TURN_SAMPLE = 8000
 
 # A sheet of paper on a darker desk (find_page): the share of the picture it covers, the desk's
 # brightness at most this share of the paper's, the sheet's area over its enclosing rectangle's,
@@ -825,13 +833,15 @@ def _compose(outer: tuple[float, ...], inner: tuple[float, ...]) -> tuple[float,
     )
 
 
-def level(loaded: LoadedImage, angle: float, ink: np.ndarray, writing: np.ndarray) -> LoadedImage:
+def level(loaded: LoadedImage, angle: float, ink: np.ndarray, writing: np.ndarray | None = None) -> LoadedImage:
     """The picture turned so that writing running at ``angle`` (radians, clockwise from the
     picture's rows, as y grows downwards) runs level: the ``writing`` (bool, the picture's size)
-    with :data:`LEVEL_MARGIN` of its height round it, as far as the turned picture reaches. What
-    lies beyond the old picture is its border's paper carried on outwards (the border's ``ink``
-    pixels, bool, replaced by the paper beside them), so that its frame leaves no edge to be taken
-    for ink. Boxes map back to the original through ``placement``."""
+    with :data:`LEVEL_MARGIN` of its height round it, as far as the turned picture reaches; without
+    ``writing``, the largest rectangle of the old picture's shape that lies wholly inside it (a cell
+    photographed askew, cut as if it had been level). What lies beyond the old picture is its
+    border's paper carried on outwards (the border's ``ink`` pixels, bool, replaced by the paper
+    beside them), so that its frame leaves no edge to be taken for ink. Boxes map back to the
+    original through ``placement``."""
     grey = np.asarray(loaded.grey, dtype=np.float32)
     height, width = grey.shape
     c, s = math.cos(angle), math.sin(angle)
@@ -840,17 +850,24 @@ def level(loaded: LoadedImage, angle: float, ink: np.ndarray, writing: np.ndarra
         return xs * c + ys * s, -xs * s + ys * c  # the writing's own axes, as in on_the_page
 
     u, v = axes(np.array([0.0, width, 0.0, width]), np.array([0.0, 0.0, height, height]))
-    wy, wx = np.nonzero(writing)
-    wu, wv = axes(wx.astype(np.float64), wy.astype(np.float64))
-    margin = LEVEL_MARGIN * float(wv.max() - wv.min()) if wv.size else math.inf
-    u0, u1 = (
-        max(float(u.min()), float(wu.min(initial=np.inf)) - margin),
-        min(float(u.max()), float(wu.max(initial=-np.inf)) + margin),
-    )
-    v0, v1 = (
-        max(float(v.min()), float(wv.min(initial=np.inf)) - margin),
-        min(float(v.max()), float(wv.max(initial=-np.inf)) + margin),
-    )
+    if writing is None:
+        # The old picture's centre, and a rectangle k times its size whose corners stay inside it.
+        k = min(width / (width * c + height * abs(s)), height / (height * c + width * abs(s)))
+        cu, cv = axes(np.array([width / 2]), np.array([height / 2]))
+        u0, u1 = float(cu[0]) - k * width / 2, float(cu[0]) + k * width / 2
+        v0, v1 = float(cv[0]) - k * height / 2, float(cv[0]) + k * height / 2
+    else:
+        wy, wx = np.nonzero(writing)
+        wu, wv = axes(wx.astype(np.float64), wy.astype(np.float64))
+        margin = LEVEL_MARGIN * float(wv.max() - wv.min()) if wv.size else math.inf
+        u0, u1 = (
+            max(float(u.min()), float(wu.min(initial=np.inf)) - margin),
+            min(float(u.max()), float(wu.max(initial=-np.inf)) + margin),
+        )
+        v0, v1 = (
+            max(float(v.min()), float(wv.min(initial=np.inf)) - margin),
+            min(float(v.max()), float(wv.max(initial=-np.inf)) + margin),
+        )
     size = (max(1, math.ceil(u1 - u0)), max(1, math.ceil(v1 - v0)))
     to_picture = (c, -s, c * u0 - s * v0, s, c, s * u0 + c * v0)
     border = grey.copy()
@@ -1535,6 +1552,44 @@ def soft_ink(ink: InkMap, keep: np.ndarray) -> np.ndarray:
     return np.where(rim, ink.ink, 0.0).astype(np.float32)
 
 
+def box_turn(mask: np.ndarray) -> float | None:
+    """How far a box round the writing (a cell's borders, photographed askew) is turned from level
+    (radians, clockwise), or ``None`` when there is no such box or it stands level.
+
+    For each turn up to :data:`MAX_BOX_TURN` degrees (every half degree, then every tenth round the
+    best), the ink is projected across and along that direction, one pixel a bin: a straight line
+    piles up in one or two bins. A box is there when, turned, the fullest bin across holds
+    :data:`BOX_LINE_SHARE` of the picture's width and the fullest bin along it that share of its
+    height (a line each way: a digit's strokes are curved or short); it is turned when that is at
+    least :data:`MIN_BOX_TURN` degrees and level its lines pile up less than :data:`BOX_LEVEL_SHARE`
+    as high.
+    """
+    height, width = mask.shape
+    ys, xs = np.nonzero(mask)
+    if ys.size == 0:
+        return None
+    step = max(1, ys.size // BOX_TURN_SAMPLE)
+    ys, xs = ys[::step].astype(np.float64), xs[::step].astype(np.float64)
+
+    def lines(degrees: float) -> float:
+        angle = math.radians(degrees)
+        c, s = math.cos(angle), math.sin(angle)
+        across = np.round(ys * c - xs * s).astype(np.int64)
+        along = np.round(xs * c + ys * s).astype(np.int64)
+        rows = np.bincount(across - across.min()).max() * step / width
+        columns = np.bincount(along - along.min()).max() * step / height
+        return float(min(rows, columns))
+
+    coarse = np.arange(-MAX_BOX_TURN, MAX_BOX_TURN + 0.25, 0.5)
+    best = float(coarse[np.argmax([lines(d) for d in coarse])])
+    fine = best + np.arange(-0.5, 0.55, 0.1)
+    best = float(fine[np.argmax([lines(d) for d in fine])])
+    found = lines(best)
+    if found < BOX_LINE_SHARE or abs(best) < MIN_BOX_TURN or lines(0.0) >= BOX_LEVEL_SHARE * found:
+        return None
+    return math.radians(best)
+
+
 def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     """Any image of one digit → :class:`Preprocessed` (the 28×28 MNIST-style image and more).
 
@@ -1549,6 +1604,13 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     )
     if ink.blank:
         return blank
+    turn = box_turn(ink.mask)
+    if turn is not None:  # a cell photographed askew: read it as if cut from a level form
+        loaded, sure = level(loaded, turn, ink.mask, np.ones_like(ink.mask)), ink.polarity_sure
+        ink = extract_ink(loaded.grey, dark_on_light=ink.dark_on_light, faint_share=faint)
+        ink = replace(ink, polarity_sure=sure)
+        if ink.blank:
+            return blank
     mask, erased = _digit_mask(ink)
     if 0 < mask.sum() < LINES_DOMINATE * erased:
         # Box borders or rules were the darkest ink, and the floor set by them (a share of the
