@@ -833,15 +833,13 @@ def _compose(outer: tuple[float, ...], inner: tuple[float, ...]) -> tuple[float,
     )
 
 
-def level(loaded: LoadedImage, angle: float, ink: np.ndarray, writing: np.ndarray | None = None) -> LoadedImage:
+def level(loaded: LoadedImage, angle: float, ink: np.ndarray, writing: np.ndarray) -> LoadedImage:
     """The picture turned so that writing running at ``angle`` (radians, clockwise from the
-    picture's rows, as y grows downwards) runs level: the ``writing`` (bool, the picture's size)
-    with :data:`LEVEL_MARGIN` of its height round it, as far as the turned picture reaches; without
-    ``writing``, the largest rectangle of the old picture's shape that lies wholly inside it (a cell
-    photographed askew, cut as if it had been level). What lies beyond the old picture is its
-    border's paper carried on outwards (the border's ``ink`` pixels, bool, replaced by the paper
-    beside them), so that its frame leaves no edge to be taken for ink. Boxes map back to the
-    original through ``placement``."""
+    picture's rows, as y grows downwards) runs level: the ``writing`` (bool, the picture's size;
+    all of it for the whole picture) with :data:`LEVEL_MARGIN` of its height round it, as far as
+    the turned picture reaches. What lies beyond the old picture is its border's paper carried on
+    outwards (the border's ``ink`` pixels, bool, replaced by the paper beside them), so that its
+    frame leaves no edge to be taken for ink. Boxes map back to the original through ``placement``."""
     grey = np.asarray(loaded.grey, dtype=np.float32)
     height, width = grey.shape
     c, s = math.cos(angle), math.sin(angle)
@@ -850,24 +848,17 @@ def level(loaded: LoadedImage, angle: float, ink: np.ndarray, writing: np.ndarra
         return xs * c + ys * s, -xs * s + ys * c  # the writing's own axes, as in on_the_page
 
     u, v = axes(np.array([0.0, width, 0.0, width]), np.array([0.0, 0.0, height, height]))
-    if writing is None:
-        # The old picture's centre, and a rectangle k times its size whose corners stay inside it.
-        k = min(width / (width * c + height * abs(s)), height / (height * c + width * abs(s)))
-        cu, cv = axes(np.array([width / 2]), np.array([height / 2]))
-        u0, u1 = float(cu[0]) - k * width / 2, float(cu[0]) + k * width / 2
-        v0, v1 = float(cv[0]) - k * height / 2, float(cv[0]) + k * height / 2
-    else:
-        wy, wx = np.nonzero(writing)
-        wu, wv = axes(wx.astype(np.float64), wy.astype(np.float64))
-        margin = LEVEL_MARGIN * float(wv.max() - wv.min()) if wv.size else math.inf
-        u0, u1 = (
-            max(float(u.min()), float(wu.min(initial=np.inf)) - margin),
-            min(float(u.max()), float(wu.max(initial=-np.inf)) + margin),
-        )
-        v0, v1 = (
-            max(float(v.min()), float(wv.min(initial=np.inf)) - margin),
-            min(float(v.max()), float(wv.max(initial=-np.inf)) + margin),
-        )
+    wy, wx = np.nonzero(writing)
+    wu, wv = axes(wx.astype(np.float64), wy.astype(np.float64))
+    margin = LEVEL_MARGIN * float(wv.max() - wv.min()) if wv.size else math.inf
+    u0, u1 = (
+        max(float(u.min()), float(wu.min(initial=np.inf)) - margin),
+        min(float(u.max()), float(wu.max(initial=-np.inf)) + margin),
+    )
+    v0, v1 = (
+        max(float(v.min()), float(wv.min(initial=np.inf)) - margin),
+        min(float(v.max()), float(wv.max(initial=-np.inf)) + margin),
+    )
     size = (max(1, math.ceil(u1 - u0)), max(1, math.ceil(v1 - v0)))
     to_picture = (c, -s, c * u0 - s * v0, s, c, s * u0 + c * v0)
     border = grey.copy()
@@ -1605,7 +1596,7 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     if ink.blank:
         return blank
     turn = box_turn(ink.mask)
-    if turn is not None:  # a cell photographed askew: read it as if cut from a level form
+    if turn is not None:  # a cell photographed askew: the whole picture turned level, then read
         loaded, sure = level(loaded, turn, ink.mask, np.ones_like(ink.mask)), ink.polarity_sure
         ink = extract_ink(loaded.grey, dark_on_light=ink.dark_on_light, faint_share=faint)
         ink = replace(ink, polarity_sure=sure)
