@@ -1011,30 +1011,17 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     preds = recognizer.predict([s.data for s in turned])
     right = [str(p.digit) == s.label for p, s in zip(preds, turned, strict=True)]
     results["turned_cell_accuracy"] = float(np.mean(right))
-    by_turn: dict[str, list[bool]] = {}
-    for ok, s in zip(right, turned, strict=True):
-        by_turn.setdefault(s.kind.removeprefix("cell-turned-") + " degrees", []).append(ok)
-    results["turned_cell_accuracy_by_turn"] = {k: float(np.mean(v)) for k, v in sorted(by_turn.items())}
+    results["turned_cell_accuracy_by_turn"] = _by_kind(right, turned, "cell-turned-", " degrees")
     rows = grid_rows(images, labels, n, seed)
     results["grid_row_exact"] = float(np.mean([recognizer.read(s.data).text == s.label for s in rows]))
     squared = squared_paper(images, labels, n, seed)
-    readings = [recognizer.read(s.data).text for s in squared]
-    exact = [text == s.label for text, s in zip(readings, squared, strict=True)]
+    exact, results["squared_paper_digit_accuracy"] = _read_numbers(recognizer, squared)
     results["squared_paper_exact"] = float(np.mean(exact))
-    results["squared_paper_digit_accuracy"] = _digit_accuracy(readings, [s.label for s in squared])
-    by_kind = {}
-    for ok, s in zip(exact, squared, strict=True):
-        by_kind.setdefault(s.kind.removeprefix("squared-"), []).append(ok)
-    results["squared_paper_exact_by_kind"] = {k: float(np.mean(v)) for k, v in sorted(by_kind.items())}
+    results["squared_paper_exact_by_kind"] = _by_kind(exact, squared, "squared-")
     turned = turned_numbers(images, labels, n, seed)
-    readings = [recognizer.read(s.data).text for s in turned]
-    exact = [text == s.label for text, s in zip(readings, turned, strict=True)]
+    exact, results["turned_digit_accuracy"] = _read_numbers(recognizer, turned)
     results["turned_exact"] = float(np.mean(exact))
-    results["turned_digit_accuracy"] = _digit_accuracy(readings, [s.label for s in turned])
-    by_turn = {}
-    for ok, s in zip(exact, turned, strict=True):
-        by_turn.setdefault(s.kind.removeprefix("turned-") + " degrees", []).append(ok)
-    results["turned_exact_by_turn"] = {k: float(np.mean(v)) for k, v in sorted(by_turn.items())}
+    results["turned_exact_by_turn"] = _by_kind(exact, turned, "turned-", " degrees")
     small = small_in_photo(images, labels, n, seed)
     preds = recognizer.predict([s.data for s in small])
     results["small_in_photo_accuracy"] = float(
@@ -1071,6 +1058,21 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     results["refused_by_kind"] = {k: float(np.mean(v)) for k, v in sorted(by_kind.items())}
     results["machine"] = f"{platform.machine()} {os.cpu_count()} CPUs, torch threads 1"
     return results
+
+
+def _read_numbers(recognizer, samples: list[Sample]) -> tuple[list[bool], float]:
+    """Read each picture as a number: whether each was read exactly, and the share of digits read."""
+    readings = [recognizer.read(s.data).text for s in samples]
+    exact = [text == s.label for text, s in zip(readings, samples, strict=True)]
+    return exact, _digit_accuracy(readings, [s.label for s in samples])
+
+
+def _by_kind(outcomes: list[bool], samples: list[Sample], prefix: str, suffix: str = "") -> dict[str, float]:
+    """The share of ``outcomes`` that are right, by the samples' kind (less ``prefix``, plus ``suffix``)."""
+    groups: dict[str, list[bool]] = {}
+    for ok, s in zip(outcomes, samples, strict=True):
+        groups.setdefault(s.kind.removeprefix(prefix) + suffix, []).append(ok)
+    return {k: float(np.mean(v)) for k, v in sorted(groups.items())}
 
 
 def _by_pen(outcomes: list[bool], samples: list[Sample]) -> dict[str, float]:

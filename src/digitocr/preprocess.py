@@ -56,7 +56,7 @@ MAX_BOX_TURN = 15.0
 MIN_BOX_TURN = 1.5
 BOX_LINE_SHARE = 0.75
 BOX_LEVEL_SHARE = 0.7
-BOX_TURN_SAMPLE = 8000
+BOX_TURN_SAMPLE = 4000
 
 # A sheet of paper on a darker desk (find_page): the share of the picture it covers, the desk's
 # brightness at most this share of the paper's, the sheet's area over its enclosing rectangle's,
@@ -1557,7 +1557,8 @@ def box_turn(mask: np.ndarray) -> float | None:
     """
     height, width = mask.shape
     ys, xs = np.nonzero(mask)
-    if ys.size == 0:
+    # A box's lines span most of the picture both ways, turned or not (a quick way out for a digit).
+    if ys.size == 0 or np.ptp(xs) < BOX_LINE_SHARE * width or np.ptp(ys) < BOX_LINE_SHARE * height:
         return None
     step = max(1, ys.size // BOX_TURN_SAMPLE)
     ys, xs = ys[::step].astype(np.float64), xs[::step].astype(np.float64)
