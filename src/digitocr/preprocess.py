@@ -22,6 +22,7 @@ import io
 import math
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -863,17 +864,17 @@ def level(loaded: LoadedImage, angle: float, ink: np.ndarray, writing: np.ndarra
     to_picture = (c, -s, c * u0 - s * v0, s, c, s * u0 + c * v0)
     border = grey.copy()
     for side in (np.s_[0, :], np.s_[-1, :], np.s_[:, 0], np.s_[:, -1]):
-        line, writing = border[side], ink[side]
-        paper = float(np.median(line[~writing])) if (~writing).any() else float(np.median(grey))
-        border[side] = ndi.uniform_filter1d(np.where(writing, paper, line), size=9, mode="nearest")
-    margin = math.ceil((size[0] + size[1]) * abs(s)) + 2  # the turned picture's reach beyond the old one
-    padded = np.pad(border, margin, mode="edge")
-    padded[margin : margin + height, margin : margin + width] = grey
+        line, inked = border[side], ink[side]
+        paper = float(np.median(line[~inked])) if (~inked).any() else float(np.median(grey))
+        border[side] = ndi.uniform_filter1d(np.where(inked, paper, line), size=9, mode="nearest")
+    reach = math.ceil((size[0] + size[1]) * abs(s)) + 2  # how far the turned picture reaches beyond the old
+    padded = np.pad(border, reach, mode="edge")
+    padded[reach : reach + height, reach : reach + width] = grey
     a, b, cc, d, e, f = to_picture
     turned = Image.fromarray(padded, mode="F").transform(
         size,
         Image.Transform.AFFINE,
-        (a, b, cc + margin, d, e, f + margin),
+        (a, b, cc + reach, d, e, f + reach),
         Image.Resampling.BILINEAR,
         fillcolor=float(np.median(grey)),
     )
@@ -1543,6 +1544,15 @@ def soft_ink(ink: InkMap, keep: np.ndarray) -> np.ndarray:
     return np.where(rim, ink.ink, 0.0).astype(np.float32)
 
 
+def best_turn(score: Callable[[float], float], limit: float, step: float = 0.5) -> float:
+    """The turn in degrees, within ±``limit``, that ``score`` finds best: every ``step`` degrees,
+    then every tenth of a degree within a step of the best."""
+    coarse = np.arange(-limit, limit + step / 2, step)
+    best = float(coarse[np.argmax([score(d) for d in coarse])])
+    fine = best + np.arange(-step, step + 0.05, 0.1)
+    return float(fine[np.argmax([score(d) for d in fine])])
+
+
 def box_turn(mask: np.ndarray) -> float | None:
     """How far a box round the writing (a cell's borders, photographed askew) is turned from level
     (radians, clockwise), or ``None`` when there is no such box or it stands level.
@@ -1572,10 +1582,7 @@ def box_turn(mask: np.ndarray) -> float | None:
         columns = np.bincount(along - along.min()).max() * step / height
         return float(min(rows, columns))
 
-    coarse = np.arange(-MAX_BOX_TURN, MAX_BOX_TURN + 0.25, 0.5)
-    best = float(coarse[np.argmax([lines(d) for d in coarse])])
-    fine = best + np.arange(-0.5, 0.55, 0.1)
-    best = float(fine[np.argmax([lines(d) for d in fine])])
+    best = best_turn(lines, MAX_BOX_TURN)
     found = lines(best)
     if found < BOX_LINE_SHARE or abs(best) < MIN_BOX_TURN or lines(0.0) >= BOX_LEVEL_SHARE * found:
         return None

@@ -1,8 +1,9 @@
 """A picture of a number written on one line → one crop per digit, left to right.
 
 Owns: finding the digits of a number. The ink comes from :func:`digitocr.preprocess.extract_ink`;
-writing turned from level is measured and the picture turned level first (a projection profile's
-sharpness, the classic skew estimate); ruled lines, underlines and cell borders are removed; connected components are the starting point;
+writing turned from level is measured (a projection profile's sharpness, the classic skew
+estimate) and the picture turned level first; ruled lines, underlines and cell borders are
+removed; connected components are the starting point;
 pieces of one digit (a broken 5, a 7 whose bar lifted off) are merged, by shape and then — with a
 classifier — when the whole reads better than its parts (a 4 written in two strokes); specks and separators
 (``. , - = /``) are dropped; groups too wide for one digit are cut into several, choosing the cut
@@ -30,6 +31,7 @@ from digitocr.preprocess import (
     _drop_specks,
     _line_policy,
     _remove_boxes,
+    best_turn,
     erase_lines,
     extract_ink,
     find_lines,
@@ -1020,10 +1022,7 @@ def _turn_of_writing(groups: list[_Group]) -> float | None:
         counts = np.bincount(bins - bins.min())
         return float(np.sum(counts.astype(np.float64) ** 2))
 
-    coarse = np.arange(-MAX_TURN, MAX_TURN + TURN_STEP / 2, TURN_STEP)
-    best = float(coarse[np.argmax([sharpness(d) for d in coarse])])
-    fine = best + np.arange(-TURN_STEP, TURN_STEP + 0.05, 0.1)
-    best = float(fine[np.argmax([sharpness(d) for d in fine])])
+    best = best_turn(sharpness, MAX_TURN, TURN_STEP)
 
     def band(degrees: float) -> float:
         low, high = np.percentile(across(degrees), [5, 95])
