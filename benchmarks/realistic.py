@@ -821,6 +821,16 @@ def _form_grid(
     return page, cell
 
 
+def _cell_picture(images: np.ndarray, index: int, rng: np.random.Generator, turn: float = 0.0) -> bytes:
+    """The middle cell of a 3×3 form (see :func:`_form_grid`) holding MNIST test digit ``index``,
+    cut out with 3-30% of a cell more on each side, photographed (blur, noise, perspective) and
+    encoded."""
+    page, cell = _form_grid(images, {(1, 1): index}, 3, 3, rng, turn=turn)
+    left, top, right, bottom = (int(cell * rng.uniform(0.03, 0.3)) for _ in range(4))
+    crop = np.ascontiguousarray(page[cell - top : 2 * cell + bottom, cell - left : 2 * cell + right])
+    return _encode(_degrade(crop, rng), rng)
+
+
 def grid_cells(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
     """One cell cut from a form's grid with a margin: the middle cell of a 3×3 grid (see
     :func:`_form_grid`) cut out with 3-30% of a cell more on each side, so that pieces of the
@@ -829,10 +839,7 @@ def grid_cells(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) ->
     out = []
     for k, i in enumerate(order):
         rng = _rng(seed, 10, k)
-        page, cell = _form_grid(images, {(1, 1): int(i)}, 3, 3, rng)
-        left, top, right, bottom = (int(cell * rng.uniform(0.03, 0.3)) for _ in range(4))
-        crop = np.ascontiguousarray(page[cell - top : 2 * cell + bottom, cell - left : 2 * cell + right])
-        out.append(Sample(_encode(_degrade(crop, rng), rng), str(int(labels[i])), "cell", (), 0.0))
+        out.append(Sample(_cell_picture(images, int(i), rng), str(int(labels[i])), "cell", (), 0.0))
     return out
 
 
@@ -845,11 +852,9 @@ def turned_cells(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) 
     for k, i in enumerate(order):
         rng = _rng(seed, 16, k)
         turn = float(rng.uniform(2, 12))
-        page, cell = _form_grid(images, {(1, 1): int(i)}, 3, 3, rng, turn=turn * rng.choice([-1, 1]))
-        left, top, right, bottom = (int(cell * rng.uniform(0.03, 0.3)) for _ in range(4))
-        crop = np.ascontiguousarray(page[cell - top : 2 * cell + bottom, cell - left : 2 * cell + right])
+        picture = _cell_picture(images, int(i), rng, turn=turn * rng.choice([-1, 1]))
         kind = "cell-turned-2-6" if turn < 6 else "cell-turned-6-12"
-        out.append(Sample(_encode(_degrade(crop, rng), rng), str(int(labels[i])), kind, (), 0.0))
+        out.append(Sample(picture, str(int(labels[i])), kind, (), 0.0))
     return out
 
 
