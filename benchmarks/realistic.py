@@ -15,7 +15,8 @@ square, USPS-style, and numbers cut to their ink), digits stored as other datase
 (16-32 px, grey or 1-bit, any pen), cells and rows of cells cut from a form's grid with their
 neighbours' digits showing at the frame, numbers on squared paper (an exercise book's grid through
 the digits), numbers written on a line rising or falling by 1-12 degrees and cells cut from a form
-photographed turned by 2-12 degrees, 1s and 7s written the continental way (a flag on the 1, a bar across the 7), digits
+photographed turned by 2-12 degrees, times, telephone numbers and figures in brackets (a colon,
+brackets and a dash among the digits), 1s and 7s written the continental way (a flag on the 1, a bar across the 7), digits
 small in an uncropped photo, slips of paper photographed lying on a desk, real handwriting that is not MNIST (UCI optdigits, 8×8, with scikit-learn installed), refusal
 rates, and images per second.
 """
@@ -411,35 +412,17 @@ def _amount(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
     slant = rng.uniform(-0.05, 0.25)
     x = int(height * rng.uniform(0.3, 1.0))
     top = int(height * rng.uniform(0.3, 0.9))
-    placed: list[tuple[int, np.ndarray | str]] = []
+    placed: list[tuple[int, np.ndarray | list]] = []
     for k, mark in enumerate(marks):
         if k % 2:
             placed.append((x, alphas[k // 2]))
             x += alphas[k // 2].shape[1] + int(rng.uniform(*gap_range) * height)
         elif mark:
             x += int(0.1 * height)
-            placed.append((x, mark))
+            placed.append((x, AMOUNT_MARKS[mark][0]))
             x += int((AMOUNT_MARKS[mark][1] + 0.15) * height)
-    width = x + int(height * rng.uniform(0.3, 1.0))
-    h = top + int(height * 1.15) + int(height * rng.uniform(0.3, 0.8))
-    page = _paper(h, width, rng)
-    alpha = np.zeros((h, width), np.float32)
-    boxes = []
-    baseline = top + height
-    for left, what in placed:
-        if isinstance(what, str):
-            for stroke_points in AMOUNT_MARKS[what][0]:
-                pts = [
-                    (
-                        left + (px + slant * (1 - py)) * height + rng.normal(0, 0.02 * height),
-                        baseline - (1 - py) * height + rng.normal(0, 0.02 * height),
-                    )
-                    for px, py in stroke_points
-                ]
-                for p0, p1 in itertools.pairwise(pts):
-                    _line(alpha, p0, p1, lw)
-            continue
-        boxes.append(_on_the_line(alpha, what, left, baseline, rng))
+    page, alpha, boxes = _write_line(placed, x, top, height, slant, lw, rng)
+    h, width = alpha.shape
     if rng.random() < 0.3:  # the cheque's printed box round the amount
         lines = np.zeros_like(alpha)
         x0, y0, x1, y1 = int(0.15 * height), int(0.15 * height), width - int(0.15 * height), h - int(0.15 * height)
@@ -449,6 +432,115 @@ def _amount(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
     _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
     text = "".join(map(str, labels))
     return Sample(_encode(_degrade(page, rng), rng), text, f"amount{marks[0]}|{marks[-1]}", tuple(boxes), stroke)
+
+
+def _write_line(
+    placed: list[tuple[int, np.ndarray | list]],
+    x: int,
+    top: int,
+    height: int,
+    slant: float,
+    lw: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
+    """Paper for one line of writing ending at ``x``, and the writing's ink: each of ``placed`` is a
+    digit (its strokes as an array, see :func:`_digit_alpha`) or a mark (strokes as
+    :data:`AMOUNT_MARKS` holds them) at its left edge, on the baseline ``top + height``. Returns the
+    page, the ink and the digits' boxes."""
+    width = x + int(height * rng.uniform(0.3, 1.0))
+    h = top + int(height * 1.15) + int(height * rng.uniform(0.3, 0.8))
+    page = _paper(h, width, rng)
+    alpha = np.zeros((h, width), np.float32)
+    boxes = []
+    baseline = top + height
+    for left, what in placed:
+        if isinstance(what, list):
+            _write_mark(alpha, what, left, baseline, height, slant, lw, rng)
+        else:
+            boxes.append(_on_the_line(alpha, what, left, baseline, rng))
+    return page, alpha, boxes
+
+
+def _write_mark(
+    alpha: np.ndarray,
+    strokes: list[list[tuple[float, float]]],
+    left: float,
+    baseline: float,
+    height: float,
+    slant: float,
+    lw: float,
+    rng: np.random.Generator,
+) -> None:
+    """Write a mark by hand: its strokes (points in digit heights, x from ``left``, y down from the
+    top of the writing) slanted, each point a little off, with the pen width ``lw``."""
+    for stroke_points in strokes:
+        pts = [
+            (
+                left + (px + slant * (1 - py)) * height + rng.normal(0, 0.02 * height),
+                baseline - (1 - py) * height + rng.normal(0, 0.02 * height),
+            )
+            for px, py in stroke_points
+        ]
+        for p0, p1 in itertools.pairwise(pts):
+            _line(alpha, p0, p1, lw)
+
+
+def _bracket(opening: bool, bow: float) -> tuple[list[list[tuple[float, float]]], float]:
+    """A bracket as :data:`AMOUNT_MARKS` holds a mark: one arc a little taller than the digits, its
+    middle ``bow`` digit heights out from its ends (left for an opening one), and its width."""
+    ts = np.linspace(-1, 1, 11)
+    xs = bow * ts**2 if opening else bow * (1 - ts**2)
+    return [[(float(x), float(0.5 + 0.58 * t)) for x, t in zip(xs, ts, strict=True)]], bow + 0.1
+
+
+COLON = ([[(0.0, 0.38), (0.03, 0.38)], [(0.0, 0.9), (0.03, 0.9)]], 0.2)
+MARKED_PATTERNS = {
+    "time": ["d:dd", "dd:dd"],
+    "phone": ["(ddd) ddd-dddd", "(dd) dddd dddd", "(ddd) dddddd", "(dddd) ddddd"],
+    "bracketed": ["(" + "d" * k + ")" for k in range(1, 9)],
+}
+
+
+def _marked(digits: list[np.ndarray], labels: list[int], rng: np.random.Generator, pattern: str, kind: str) -> Sample:
+    """A number written with the marks people put in times, telephone numbers and bracketed figures:
+    ``pattern`` holds a ``d`` for each digit, ``:``, ``-``, ``(``, ``)``, and a space for a wider gap."""
+    height = int(rng.integers(22, 90))
+    stroke = rng.uniform(-1.0, 2.5)
+    lw = max(1.5, min(0.18, 0.12 + 0.07 * stroke) * height)  # the digits' pen, as in _amount
+    alphas = [_digit_alpha(d, int(height * rng.uniform(0.9, 1.1)), rng, stroke + rng.normal(0, 0.3)) for d in digits]
+    gap_range = GAPS[rng.choice(["wide", "normal", "tight", "touching"], p=[0.25, 0.45, 0.2, 0.1])]
+    slant = rng.uniform(-0.05, 0.25)
+    bow = rng.uniform(0.1, 0.3)  # how round the writer's brackets are
+    x = int(height * rng.uniform(0.3, 1.0))
+    top = int(height * rng.uniform(0.3, 0.9))
+    placed: list[tuple[int, np.ndarray | list]] = []
+    written = iter(alphas)
+    for char in pattern:
+        if char == "d":
+            a = next(written)
+            placed.append((x, a))
+            x += a.shape[1] + int(rng.uniform(*gap_range) * height)
+        elif char == " ":
+            x += int(rng.uniform(0.3, 0.7) * height)
+        else:
+            strokes, mark_width = (
+                COLON if char == ":" else AMOUNT_MARKS["-"] if char == "-" else _bracket(char == "(", bow)
+            )
+            x += int(0.1 * height)
+            placed.append((x, strokes))
+            x += int((mark_width + 0.15) * height)
+    page, alpha, boxes = _write_line(placed, x, top, height, slant, lw, rng)
+    width = alpha.shape[1]
+    if rng.random() < 0.3:  # an underline or the form's ruled line under the writing
+        lines = np.zeros_like(alpha)
+        yy = top + height + rng.uniform(0.15, 0.3) * height
+        _line(
+            lines, (0, yy), (width, yy + rng.uniform(-0.01, 0.01) * width), max(1.0, rng.uniform(0.02, 0.05) * height)
+        )
+        _print_lines(page, lines, rng)
+    _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+    text = "".join(map(str, labels))
+    return Sample(_encode(_degrade(page, rng), rng), text, f"marked-{kind}", tuple(boxes), stroke)
 
 
 def _non_digit(kind: str, rng: np.random.Generator) -> Sample:
@@ -560,6 +652,22 @@ def turned_numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0
         sample = _number([images[i] for i in idx], [int(labels[i]) for i in idx], rng, turn=turn * rng.choice([-1, 1]))
         kind = "turned-1-4" if turn < 4 else "turned-4-8" if turn < 8 else "turned-8-12"
         out.append(dataclasses.replace(sample, kind=kind))
+    return out
+
+
+def marked_numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """``n`` numbers written with a colon, brackets or a dash among their digits: times ("9:45",
+    "14:30"), telephone numbers ("(020) 794-6125", "(61) 2934 5670") and figures in brackets
+    ("(1250)"); their kind says which ("marked-time", "marked-phone", "marked-bracketed")."""
+    out = []
+    kinds = list(MARKED_PATTERNS)
+    for k in range(n):
+        rng = _rng(seed, 17, k)
+        kind = kinds[k % len(kinds)]
+        patterns = MARKED_PATTERNS[kind]
+        pattern = patterns[rng.integers(len(patterns))]
+        idx = rng.choice(len(images), size=pattern.count("d"), replace=False)
+        out.append(_marked([images[i] for i in idx], [int(labels[i]) for i in idx], rng, pattern, kind))
     return out
 
 
@@ -1027,6 +1135,10 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     exact, results["turned_digit_accuracy"] = _read_numbers(recognizer, turned)
     results["turned_exact"] = float(np.mean(exact))
     results["turned_exact_by_turn"] = _by_kind(exact, turned, "turned-", " degrees")
+    marked = marked_numbers(images, labels, n, seed)
+    exact, results["marked_digit_accuracy"] = _read_numbers(recognizer, marked)
+    results["marked_exact"] = float(np.mean(exact))
+    results["marked_exact_by_kind"] = _by_kind(exact, marked, "marked-")
     small = small_in_photo(images, labels, n, seed)
     preds = recognizer.predict([s.data for s in small])
     results["small_in_photo_accuracy"] = float(
@@ -1124,6 +1236,7 @@ def main() -> None:
             "squared": squared_paper(images, labels, 12, args.seed),
             "turned": turned_numbers(images, labels, 12, args.seed),
             "turned-cell": turned_cells(images, labels, 12, args.seed),
+            "marked": marked_numbers(images, labels, 12, args.seed),
         }
         for name, samples in sets.items():
             for k, s in enumerate(samples):

@@ -345,3 +345,25 @@ def test_the_sides_of_a_printed_box_round_an_amount_are_not_ones():
     slant (cheque amounts, tuning seed 2). The box is not erased as one; its left side, a straight
     stroke half as tall again as the digits, was read as a 1 ('192195')."""
     assert Recognizer().read(DATA / "amount-boxed-92195.jpg").text == "92195"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "brackets"),
+    [("time-2613.jpg", "2613", 0), ("phone-2369738675.jpg", "2369738675", 2), ("bracketed-367697.jpg", "367697", 2)],
+)
+def test_times_telephone_numbers_and_figures_in_brackets_are_read(name, text, brackets):
+    """With the default (pretrained) model: "26:13", "(236) 973-8675" and "(367697)" (benchmarks/
+    realistic.py's marked numbers, tuning seed 1). The colon's dots were merged as the pieces of one
+    digit and read as a 1, and each bracket was read as a 1 ('26213', '123619738675', '13676971');
+    the brackets are left out as a pair and listed as rejected."""
+    reading = Recognizer().read(DATA / name)
+    assert reading.text == text
+    assert sum("bracket" in reason for _, reason in reading.rejected) == brackets
+
+
+def test_digits_that_bow_like_brackets_are_still_read():
+    """With the default (pretrained) model: '43433' (numbers, tuning seed 1). The first 4 bows left
+    like an opening bracket and the second 3 right like a closing one; the classifier reads them as a
+    4 and a 3, not as the 1s a bracket reads as, so they stay (by their shapes alone, '343')."""
+    reading = Recognizer().read(DATA / "bowing-43433.png")
+    assert reading.text == "43433" and not reading.rejected

@@ -72,6 +72,11 @@ READ_END_CONFIDENCE = 0.3
 # many. Tuning seeds 1-2 (600 pictures each): cheque amounts 370 -> 426 read exactly; numbers -3,
 # grid rows -2, optdigits numbers -1, where a digit read right but torn three ways was left out.
 READ_END_TOP_TWO = 0.75
+# Two brackets of a pair are written alike: their heights differ by at most this share. A stroke
+# under BRACKET_MIN_HEIGHT pixels tall in the picture is too small for its bow to tell (a 1 of UCI
+# optdigits, 8 px tall, bowed like a bracket).
+BRACKET_ALIKE = 0.2
+BRACKET_MIN_HEIGHT = 12
 
 
 @dataclass(frozen=True)
@@ -356,8 +361,9 @@ class Recognizer:
         """Read the number written on one line of ``image``: the digits left to right, with boxes.
 
         Touching digits are cut where the model finds the pieces most believable. Pieces of ink that
-        are clearly not digits (far out of distribution and unsure, or unsure at either end of the
-        number, such as a currency sign: see :data:`READ_END_TOP_TWO`) are left out of ``text`` and
+        are clearly not digits (far out of distribution and unsure, unsure at either end of the
+        number, such as a currency sign: see :data:`READ_END_TOP_TWO`, or a pair of brackets round
+        the number or its first part: see :func:`_brackets`) are left out of ``text`` and
         listed in ``rejected``; every other piece gives its most likely digit, however unsure (see its
         confidence). A picture whose polarity is unsure is read both ways round, as in :meth:`predict`.
         """
@@ -374,7 +380,11 @@ class Recognizer:
             return Reading("", [])
         probs, scores = self.classify([c.image28 for c in crops])
         digits, rejected = [], []
+        brackets = _brackets(crops, probs)
         for k, crop in enumerate(crops):
+            if k in brackets:
+                rejected.append((crop.box, "not a digit: a bracket"))
+                continue
             score = None if scores is None else float(scores[k])
             top = int(np.argmax(probs[k]))
             confidence = float(probs[k][top])
@@ -390,6 +400,24 @@ class Recognizer:
                 continue
             digits.append(DigitReading(top, confidence, crop.box))
         return Reading("".join(str(d.digit) for d in digits), digits, rejected)
+
+
+def _brackets(crops: list[DigitCrop], probs: np.ndarray) -> set[int]:
+    """The pieces that are a pair of brackets ("(0161) 496 0000", "(1250)"): the first piece, shaped
+    like an opening bracket, and the piece after it shaped most like a closing one among those about
+    as tall (:data:`BRACKET_ALIKE`), each read as a 1 (a 4, a 3 or a 9 may bow as much; a 1 written
+    with a curve bows less than a bracket) and tall enough in the picture for its bow to tell."""
+    ones = probs.argmax(axis=1) == 1
+    height = crops[0].box[3] - crops[0].box[1]
+    if len(crops) < 3 or crops[0].bow <= 0 or not ones[0] or height < BRACKET_MIN_HEIGHT:
+        return set()
+
+    def alike(crop: DigitCrop) -> bool:
+        other = crop.box[3] - crop.box[1]
+        return abs(other - height) <= BRACKET_ALIKE * max(other, height)
+
+    closing = [k for k in range(1, len(crops)) if crops[k].bow < 0 and ones[k] and alike(crops[k])]
+    return {0, min(closing, key=lambda k: crops[k].bow)} if closing else set()
 
 
 def _believability(answer: Prediction | Reading) -> tuple[bool, float]:

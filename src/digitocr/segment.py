@@ -5,11 +5,13 @@ writing turned from level is measured (a projection profile's sharpness, the cla
 estimate) and the picture turned level first; ruled lines, underlines and cell borders are
 removed; connected components are the starting point;
 pieces of one digit (a broken 5, a 7 whose bar lifted off) are merged, by shape and then — with a
-classifier — when the whole reads better than its parts (a 4 written in two strokes); specks and separators
-(``. , - = /``) are dropped; groups too wide for one digit are cut into several, choosing the cut
-points by the vertical ink projection, or — when a ``score`` function is passed — by how much a
-classifier believes each piece is a digit (the segmentation-by-recognition of Casey & Lecolinet,
-"A survey of methods and strategies in character segmentation", 1996). Does not classify itself.
+classifier — when the whole reads better than its parts (a 4 written in two strokes); specks and
+separators (``. , - = / :``) are dropped; groups too wide for one digit are cut into several,
+choosing the cut points by the vertical ink projection, or — when a ``score`` function is passed — by
+how much a classifier believes each piece is a digit (the segmentation-by-recognition of Casey &
+Lecolinet, "A survey of methods and strategies in character segmentation", 1996). Does not classify
+itself: pieces shaped like brackets are measured (``DigitCrop.bow``) for the caller's classifier to
+confirm (a bracket reads as a 1).
 """
 
 from __future__ import annotations
@@ -121,6 +123,9 @@ CUT_SLOPES: tuple[float, ...] = (0.0,)
 # A vertical line leaning more than this (x change per pixel down, 14°) is a stroke, not a border
 # (borders lean a few degrees in perspective, more where a stroke touching them is taken in).
 MAX_BORDER_LEAN = 0.25
+# A lone upright piece is a straight border when its rows' centres (nine in ten of them) lie within
+# this share of its height (or a pixel and a half) of a straight line; a bracket bows out further.
+BORDER_BEND = 0.04
 # A cell border spans the box between the top and bottom lines and stops within this share of the
 # box's height (plus its own thickness) of them; a 1 written across a ruled line runs past it.
 BOX_SLACK = 0.1
@@ -161,6 +166,18 @@ HASH_ASPECT = 0.95
 HASH_BAR_SHARE = 0.7
 HASH_BAR_LENGTH = 0.4
 HASH_BAR_GAP = 0.15
+# A colon's two dots together stand at most this many digit heights tall.
+COLON_HEIGHT = 0.8
+# Brackets round a number or part of it ("(0161) 496 0000"): a single stroke (one run of ink across
+# BRACKET_ONE_RUN of its rows, none BRACKET_RUN times as long as the median) at least BRACKET_HEIGHT
+# digit heights tall and at most BRACKET_WIDTH wide, whose middle lies BRACKET_BOW of its height or
+# more off the straight line between its ends (left: an opening "(", right: a closing ")").
+# ``DigitCrop.bow`` says so; whether it is one is for the classifier (a bracket reads as a 1).
+BRACKET_BOW = 0.05
+BRACKET_HEIGHT = 0.8
+BRACKET_WIDTH = 0.6
+BRACKET_ONE_RUN = 0.85
+BRACKET_RUN = 2.5
 # A straight thin stroke at an end of the number at least this many digit heights tall is the side
 # of a box drawn round it (a cheque's printed box, slanted in perspective, is not erased as a box;
 # digits of one line are about equally tall). Tuning seeds: cheque amounts +2, nothing else changed.
@@ -174,11 +191,16 @@ class DigitCrop:
     ``image``: its ink, float32 (h, w) in [0, 1], white on black, nothing else on it.
     ``image28``: the same in the MNIST convention, float32 (28, 28), ready for a model.
     ``box``: (x0, y0, x1, y1) in the original picture's pixels (x1, y1 exclusive).
+    ``bow``: for a piece shaped like a bracket, how far its middle lies off the straight line between
+    its ends, in shares of its height: positive (left) for an opening one, negative for a closing one;
+    0 for any other shape (see :data:`BRACKET_BOW`). A classifier reads a bracket as a 1, so only the
+    two together can tell them apart.
     """
 
     image: np.ndarray
     image28: np.ndarray
     box: tuple[int, int, int, int]
+    bow: float = 0.0
 
 
 @dataclass
@@ -252,9 +274,11 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
 
     def standalone(line) -> bool:
         # A border is a piece of its own once the horizontal box lines are gone; the side of a 0 or
-        # the stem of a 4 belongs to a piece much wider than the line.
-        sl = objects[piece_of(line) - 1]
-        return (sl[1].stop - sl[1].start) <= 3 * line.thickness + 2
+        # the stem of a 4 belongs to a piece much wider than the line. It is straight (a bracket's
+        # middle is found as a line too, and erasing it left the bracket's ends, read as a 1).
+        k = piece_of(line)
+        sl = objects[k - 1]
+        return (sl[1].stop - sl[1].start) <= 3 * line.thickness + 2 and _straight(labels[sl] == k)
 
     alone = [line for line in vlines if standalone(line)]
     # The digits' height, from the pieces that are not lone vertical lines (borders are the tallest
@@ -377,6 +401,17 @@ def _remove_squared_paper(mask: np.ndarray) -> np.ndarray:
         inside = ndi.minimum(near.view(np.uint8), labels, index=np.arange(1, count + 1))
         cleaned &= ~np.concatenate([[False], np.asarray(inside, bool)])[labels]
     return cleaned
+
+
+def _straight(piece: np.ndarray) -> bool:
+    """Whether an upright piece (a bool box) runs straight: see :data:`BORDER_BEND`."""
+    rows = np.nonzero(piece.any(axis=1))[0]
+    if rows.size < 3:
+        return True
+    centres = (piece[rows] * np.arange(piece.shape[1])).sum(axis=1) / piece[rows].sum(axis=1)
+    slope, intercept = np.polyfit(rows, centres, 1)
+    bend = np.percentile(np.abs(centres - (slope * rows + intercept)), 90)
+    return bool(bend <= max(1.5, BORDER_BEND * rows.size))
 
 
 def _missing_columns(mask: np.ndarray, columns: list[Line], comb: tuple[np.ndarray, float]) -> list[Line]:
@@ -598,7 +633,7 @@ def _digit_height(groups: list[_Group]) -> float:
 
 
 def _is_separator(group: _Group, digit_height: float, baseline: float) -> bool:
-    """A dot, comma, dash, equals sign or slash rather than a digit."""
+    """A dot, comma, dash, equals sign, colon or slash rather than a digit."""
     h, w = group.height, group.width
     if max(h, w) < 0.3 * digit_height:
         return True  # a dot, a comma, a speck
@@ -611,7 +646,22 @@ def _is_separator(group: _Group, digit_height: float, baseline: float) -> bool:
         return True  # an equals sign written wider apart, before or after an amount (=125=)
     if h < 0.45 * digit_height and group.y0 > baseline - 0.5 * digit_height and w < 0.5 * digit_height:
         return True  # a comma hanging from the baseline
+    if _is_colon(group, digit_height):
+        return True
     return _is_slash(group, digit_height)
+
+
+def _is_colon(group: _Group, digit_height: float) -> bool:
+    """Two dots one above the other (a colon: "14:30", "1:2"), merged as the stacked pieces of one
+    digit: each what :func:`_is_separator` calls a dot alone, and roundish, together shorter than a
+    digit (:data:`COLON_HEIGHT`: a faint digit broken in two small pieces is as tall as the others)."""
+    if group.height > COLON_HEIGHT * digit_height:
+        return False
+    labels, count = ndi.label(group.mask[group.y0 : group.y1, group.x0 : group.x1], structure=np.ones((3, 3)))
+    if count != 2:
+        return False
+    sides = [(rows.stop - rows.start, cols.stop - cols.start) for rows, cols in ndi.find_objects(labels)]
+    return all(max(h, w) < 0.3 * digit_height and max(h, w) <= 3 * min(h, w) + 1 for h, w in sides)
 
 
 def _is_slash(group: _Group, digit_height: float) -> bool:
@@ -719,6 +769,31 @@ def _is_sliver(group: _Group, digit_height: float) -> bool:
         return False
     centres = [(rows.start + rows.stop) / 2 for rows, _ in bars]
     return max(centres) - min(centres) >= digit_height
+
+
+def _bow(group: _Group, digit_height: float) -> float:
+    """How far the middle of a bracket-like stroke lies left of the straight line between its ends,
+    in shares of its height (negative: right of it); 0 for any other shape, or a straighter stroke
+    (see :data:`BRACKET_BOW`)."""
+    box = group.mask[group.y0 : group.y1, group.x0 : group.x1]
+    h = box.shape[0]
+    if h < BRACKET_HEIGHT * digit_height or group.width > BRACKET_WIDTH * digit_height or h < 7:
+        return 0.0
+    # One stroke: nearly every row crosses it once (a narrow 0 twice), and none runs along a row for
+    # long (a 7's or a 5's bar).
+    runs = (np.diff(box.astype(np.int8), axis=1, prepend=0) == 1).sum(axis=1)
+    counts = box.sum(axis=1)
+    if np.mean(runs == 1) < BRACKET_ONE_RUN or np.percentile(counts, 95) > BRACKET_RUN * np.median(counts):
+        return 0.0
+    centres = (box * np.arange(box.shape[1])).sum(axis=1) / np.maximum(counts, 1)
+    band = max(1, h // 7)
+
+    def at(rows: slice) -> float:
+        return float(np.average(centres[rows], weights=counts[rows] > 0)) if counts[rows].any() else np.nan
+
+    middle = at(slice((h - band) // 2, (h + band) // 2 + 1))
+    bow = ((at(slice(0, band)) + at(slice(h - band, h))) / 2 - middle) / h
+    return 0.0 if math.isnan(bow) or abs(bow) < BRACKET_BOW else bow
 
 
 def _drop_off_the_line(digits: list[_Group]) -> list[_Group]:
@@ -1127,5 +1202,6 @@ def find_digits(
     crops = []
     for group in digits:
         soft = _soft(ink, group)
-        crops.append(DigitCrop(soft, ink_to_mnist(soft), loaded.box(group.x0, group.y0, group.x1, group.y1)))
+        box = loaded.box(group.x0, group.y0, group.x1, group.y1)
+        crops.append(DigitCrop(soft, ink_to_mnist(soft), box, _bow(group, digit_height)))
     return crops, ink
