@@ -553,6 +553,23 @@ def test_a_colon_between_digits_is_no_digit(digits):
         assert iou(crop.box, box) > 0.6
 
 
+def test_a_label_printed_before_the_number_is_no_digit(digits):
+    """No 204 : the letters of a label printed before a form's field are smaller than the digits
+    written in it, and stand apart from them; its N and o were read as digits."""
+    from PIL import ImageDraw
+
+    images, _ = digits
+    page, boxes = compose([ink(images[i]) for i in (1, 3, 4)], [20, 20])
+    picture = Image.fromarray(np.pad(page, ((0, 0), (120, 0)), constant_values=235))
+    draw = ImageDraw.Draw(picture)
+    draw.line([(40, 90), (40, 60), (60, 90), (60, 60)], fill=40, width=3)  # N, 30 px tall
+    draw.ellipse([(68, 61), (94, 90)], outline=40, width=3)  # o, as tall as the N: no comma
+    crops = split_digits(np.asarray(picture))
+    assert len(crops) == 3
+    for crop, (x0, y0, x1, y1) in zip(crops, boxes, strict=True):
+        assert iou(crop.box, (x0 + 120, y0, x1 + 120, y1)) > 0.6
+
+
 def _bracket(opening: bool) -> list[tuple[tuple[float, float], tuple[float, float]]]:
     """A bracket's arc as the strokes _marks_page draws: 76 px tall, bowing out by 14 px."""
     ts = np.linspace(-1, 1, 11)

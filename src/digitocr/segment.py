@@ -5,13 +5,13 @@ writing turned from level is measured (a projection profile's sharpness, the cla
 estimate) and the picture turned level first; ruled lines, underlines and cell borders are
 removed; connected components are the starting point;
 pieces of one digit (a broken 5, a 7 whose bar lifted off) are merged, by shape and then — with a
-classifier — when the whole reads better than its parts (a 4 written in two strokes); specks and
-separators (``. , - = / :``) are dropped; groups too wide for one digit are cut into several,
-choosing the cut points by the vertical ink projection, or — when a ``score`` function is passed — by
-how much a classifier believes each piece is a digit (the segmentation-by-recognition of Casey &
-Lecolinet, "A survey of methods and strategies in character segmentation", 1996). Does not classify
-itself: pieces shaped like brackets are measured (``DigitCrop.bow``) for the caller's classifier to
-confirm (a bracket reads as a 1).
+classifier — when the whole reads better than its parts (a 4 written in two strokes); specks,
+separators (``. , - = / :``) and a label printed before the number are dropped; groups too wide for
+one digit are cut into several, choosing the cut points by the vertical ink projection, or — when a
+``score`` function is passed — by how much a classifier believes each piece is a digit (the
+segmentation-by-recognition of Casey & Lecolinet, "A survey of methods and strategies in character
+segmentation", 1996). Does not classify itself: pieces shaped like brackets are measured
+(``DigitCrop.bow``) for the caller's classifier to confirm (a bracket reads as a 1).
 """
 
 from __future__ import annotations
@@ -178,6 +178,13 @@ BRACKET_HEIGHT = 0.8
 BRACKET_WIDTH = 0.6
 BRACKET_ONE_RUN = 0.85
 BRACKET_RUN = 2.5
+# A printed label before the number ("No.", "Tel", "ID:"): two or more pieces at its start, each under
+# LABEL_HEIGHT digit heights tall and under LABEL_SPACING apart (the letters of a word), followed by
+# a gap of LABEL_GAP digit heights or more (one small piece is a small digit: the first of a grid row's
+# cells, with the cell's width after it).
+LABEL_HEIGHT = 0.7
+LABEL_SPACING = 0.5
+LABEL_GAP = 1.0
 # A straight thin stroke at an end of the number at least this many digit heights tall is the side
 # of a box drawn round it (a cheque's printed box, slanted in perspective, is not erased as a box;
 # digits of one line are about equally tall). Tuning seeds: cheque amounts +2, nothing else changed.
@@ -796,6 +803,19 @@ def _bow(group: _Group, digit_height: float) -> float:
     return 0.0 if math.isnan(bow) or abs(bow) < BRACKET_BOW else bow
 
 
+def _drop_label(digits: list[_Group], digit_height: float) -> list[_Group]:
+    """Drop a label printed before the number (see :data:`LABEL_HEIGHT`): its letters are smaller
+    than handwritten digits and close together, and a T or an I reads as a 1."""
+    k = 0
+    while k < len(digits) - 1 and digits[k].height < LABEL_HEIGHT * digit_height:
+        if k and digits[k].x0 - max(g.x1 for g in digits[:k]) >= LABEL_SPACING * digit_height:
+            return digits
+        k += 1
+    if k >= 2 and digits[k].x0 - max(g.x1 for g in digits[:k]) >= LABEL_GAP * digit_height:
+        return digits[k:]
+    return digits
+
+
 def _drop_off_the_line(digits: list[_Group]) -> list[_Group]:
     """Drop pieces at either end that stand above or below the line their neighbour is written on:
     a mark or the corner of a page edge beside the number, not its first or last digit."""
@@ -1194,7 +1214,7 @@ def find_digits(
     if score is not None:
         digits = _merge_by_recognition(ink, digits, digit_height, score)
     digits = [g for g in digits if not _is_sliver(g, digit_height)]
-    digits = _drop_off_the_line(digits)
+    digits = _drop_label(_drop_off_the_line(digits), digit_height)
     for end in (0, -1):  # the sides of a box round the number
         while len(digits) > 1 and _is_tall_stroke(digits[end], digit_height):
             del digits[end]
