@@ -410,12 +410,17 @@ def _remove_squared_paper(mask: np.ndarray) -> np.ndarray:
     return cleaned
 
 
+def _row_centres(box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of a bool box that hold ink, and the mean column of each one's ink."""
+    rows = np.nonzero(box.any(axis=1))[0]
+    return rows, (box[rows] * np.arange(box.shape[1])).sum(axis=1) / box[rows].sum(axis=1)
+
+
 def _straight(piece: np.ndarray) -> bool:
     """Whether an upright piece (a bool box) runs straight: see :data:`BORDER_BEND`."""
-    rows = np.nonzero(piece.any(axis=1))[0]
+    rows, centres = _row_centres(piece)
     if rows.size < 3:
         return True
-    centres = (piece[rows] * np.arange(piece.shape[1])).sum(axis=1) / piece[rows].sum(axis=1)
     slope, intercept = np.polyfit(rows, centres, 1)
     bend = np.percentile(np.abs(centres - (slope * rows + intercept)), 90)
     return bool(bend <= max(1.5, BORDER_BEND * rows.size))
@@ -792,14 +797,15 @@ def _bow(group: _Group, digit_height: float) -> float:
     counts = box.sum(axis=1)
     if np.mean(runs == 1) < BRACKET_ONE_RUN or np.percentile(counts, 95) > BRACKET_RUN * np.median(counts):
         return 0.0
-    centres = (box * np.arange(box.shape[1])).sum(axis=1) / np.maximum(counts, 1)
+    rows, centres = _row_centres(box)
     band = max(1, h // 7)
 
-    def at(rows: slice) -> float:
-        return float(np.average(centres[rows], weights=counts[rows] > 0)) if counts[rows].any() else np.nan
+    def at(start: int, stop: int) -> float:  # the mean centre of the inked rows in [start, stop)
+        among = (rows >= start) & (rows < stop)
+        return float(centres[among].mean()) if among.any() else np.nan
 
-    middle = at(slice((h - band) // 2, (h + band) // 2 + 1))
-    bow = ((at(slice(0, band)) + at(slice(h - band, h))) / 2 - middle) / h
+    middle = at((h - band) // 2, (h + band) // 2 + 1)
+    bow = ((at(0, band) + at(h - band, h)) / 2 - middle) / h
     return 0.0 if math.isnan(bow) or abs(bow) < BRACKET_BOW else bow
 
 
