@@ -647,7 +647,7 @@ def _digit_height(groups: list[_Group]) -> float:
 def _is_separator(group: _Group, digit_height: float, baseline: float) -> bool:
     """A dot, comma, dash, equals sign, colon or slash rather than a digit."""
     h, w = group.height, group.width
-    if max(h, w) < 0.3 * digit_height:
+    if _dot(h, w, digit_height):
         return True  # a dot, a comma, a speck
     if _flat(h, w, digit_height):
         return True  # a dash or an equals sign (its two bars merged as a stacked pair)
@@ -673,7 +673,12 @@ def _is_colon(group: _Group, digit_height: float) -> bool:
     if count != 2:
         return False
     sides = [(rows.stop - rows.start, cols.stop - cols.start) for rows, cols in ndi.find_objects(labels)]
-    return all(max(h, w) < 0.3 * digit_height and max(h, w) <= 3 * min(h, w) + 1 for h, w in sides)
+    return all(_dot(h, w, digit_height) and max(h, w) <= 3 * min(h, w) + 1 for h, w in sides)
+
+
+def _dot(height: float, width: float, digit_height: float) -> bool:
+    """A dot: a full stop, a comma, a speck, one of a colon's dots."""
+    return max(height, width) < 0.3 * digit_height
 
 
 def _is_slash(group: _Group, digit_height: float) -> bool:
@@ -812,14 +817,16 @@ def _bow(group: _Group, digit_height: float) -> float:
 def _drop_label(digits: list[_Group], digit_height: float) -> list[_Group]:
     """Drop a label printed before the number (see :data:`LABEL_HEIGHT`): its letters are smaller
     than handwritten digits and close together, and a T or an I reads as a 1."""
+
+    def gap_before(k: int) -> int:  # pixels from the pieces before the k-th
+        return digits[k].x0 - max(g.x1 for g in digits[:k])
+
     k = 0
     while k < len(digits) - 1 and digits[k].height < LABEL_HEIGHT * digit_height:
-        if k and digits[k].x0 - max(g.x1 for g in digits[:k]) >= LABEL_SPACING * digit_height:
+        if k and gap_before(k) >= LABEL_SPACING * digit_height:
             return digits
         k += 1
-    if k >= 2 and digits[k].x0 - max(g.x1 for g in digits[:k]) >= LABEL_GAP * digit_height:
-        return digits[k:]
-    return digits
+    return digits[k:] if k >= 2 and gap_before(k) >= LABEL_GAP * digit_height else digits
 
 
 def _drop_off_the_line(digits: list[_Group]) -> list[_Group]:
