@@ -16,7 +16,8 @@ square, USPS-style, and numbers cut to their ink), digits stored as other datase
 neighbours' digits showing at the frame, numbers on squared paper (an exercise book's grid through
 the digits), numbers written on a line rising or falling by 1-12 degrees and cells cut from a form
 photographed turned by 2-12 degrees, times, telephone numbers and figures in brackets (a colon,
-brackets and a dash among the digits), 1s and 7s written the continental way (a flag on the 1, a bar across the 7), digits
+brackets and a dash among the digits), a form's fields (percentages, and numbers after the field's
+printed label), 1s and 7s written the continental way (a flag on the 1, a bar across the 7), digits
 small in an uncropped photo, slips of paper photographed lying on a desk, real handwriting that is not MNIST (UCI optdigits, 8×8, with scikit-learn installed), refusal
 rates, and images per second.
 """
@@ -493,17 +494,38 @@ def _bracket(opening: bool, bow: float) -> tuple[list[list[tuple[float, float]]]
     return [[(float(x), float(0.5 + 0.58 * t)) for x, t in zip(xs, ts, strict=True)]], bow + 0.1
 
 
+def _ring(cx: float, cy: float, rx: float, ry: float) -> list[tuple[float, float]]:
+    """A small closed loop, as a pen draws the circles of a percent sign."""
+    return [(cx + rx * math.cos(t), cy + ry * math.sin(t)) for t in np.linspace(0, 2 * math.pi, 13)]
+
+
 COLON = ([[(0.0, 0.38), (0.03, 0.38)], [(0.0, 0.9), (0.03, 0.9)]], 0.2)
+# A percent sign: a small circle high on the left, a slash, a small circle low on the right.
+PERCENT = ([_ring(0.13, 0.18, 0.11, 0.14), [(0.62, 0.0), (0.04, 1.0)], _ring(0.52, 0.82, 0.11, 0.14)], 0.66)
 MARKED_PATTERNS = {
     "time": ["d:dd", "dd:dd"],
     "phone": ["(ddd) ddd-dddd", "(dd) dddd dddd", "(ddd) dddddd", "(dddd) ddddd"],
     "bracketed": ["(" + "d" * k + ")" for k in range(1, 9)],
 }
+# Fields of a printed form: a percentage, and a number after the field's printed label.
+FIELD_PATTERNS = {
+    "percent": ["d%", "dd%", "dd%", "d.d%", "ddd%"],
+    "labelled": ["ddd", "dddd", "ddddd", "dddddd", "ddddddd"],
+}
+FIELD_LABELS = ["No.", "Nr.", "Tel", "ID:", "Ref.", "Qty", "Total", "Code", "Acct", "Zip"]
 
 
-def _marked(digits: list[np.ndarray], labels: list[int], rng: np.random.Generator, pattern: str, kind: str) -> Sample:
-    """A number written with the marks people put in times, telephone numbers and bracketed figures:
-    ``pattern`` holds a ``d`` for each digit, ``:``, ``-``, ``(``, ``)``, and a space for a wider gap."""
+def _marked(
+    digits: list[np.ndarray],
+    labels: list[int],
+    rng: np.random.Generator,
+    pattern: str,
+    kind: str,
+    printed_label: str | None = None,
+) -> Sample:
+    """A number written with the marks people put in times, telephone numbers, bracketed figures and
+    percentages: ``pattern`` holds a ``d`` for each digit, ``:``, ``-``, ``.``, ``(``, ``)``, ``%``, and
+    a space for a wider gap. ``printed_label`` is printed before it, as a form prints a field's name."""
     height = int(rng.integers(22, 90))
     stroke = rng.uniform(-1.0, 2.5)
     lw = max(1.5, min(0.18, 0.12 + 0.07 * stroke) * height)  # the digits' pen, as in _amount
@@ -513,6 +535,11 @@ def _marked(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
     bow = rng.uniform(0.1, 0.3)  # how round the writer's brackets are
     x = int(height * rng.uniform(0.3, 1.0))
     top = int(height * rng.uniform(0.3, 0.9))
+    label_at, font = x, None
+    if printed_label:  # in a printed font, its capitals 0.4-0.65 of the writing's height
+        font = ImageFont.truetype(str(FONT_DIR / rng.choice(["DejaVuSans.ttf", "DejaVuSerif.ttf"])), 10)
+        font = font.font_variant(size=max(6, round(height * rng.uniform(0.4, 0.65) / 0.73)))
+        x += int(font.getlength(printed_label) + rng.uniform(0.4, 2.0) * height)
     placed: list[tuple[int, np.ndarray | list]] = []
     written = iter(alphas)
     for char in pattern:
@@ -523,8 +550,8 @@ def _marked(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
         elif char == " ":
             x += int(rng.uniform(0.3, 0.7) * height)
         else:
-            strokes, mark_width = (
-                COLON if char == ":" else AMOUNT_MARKS["-"] if char == "-" else _bracket(char == "(", bow)
+            strokes, mark_width = {":": COLON, "%": PERCENT}.get(char) or (
+                AMOUNT_MARKS[char] if char in "-." else _bracket(char == "(", bow)
             )
             x += int(0.1 * height)
             placed.append((x, strokes))
@@ -538,9 +565,13 @@ def _marked(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
             lines, (0, yy), (width, yy + rng.uniform(-0.01, 0.01) * width), max(1.0, rng.uniform(0.02, 0.05) * height)
         )
         _print_lines(page, lines, rng)
+    if font is not None:
+        printed = Image.new("L", (width, alpha.shape[0]), 0)
+        ImageDraw.Draw(printed).text((label_at, top + height), printed_label, fill=255, font=font, anchor="ls")
+        _apply_ink(page, np.asarray(printed, np.float32) / 255, np.full(3, rng.uniform(0.05, 0.35)), 1.0)
     _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
     text = "".join(map(str, labels))
-    return Sample(_encode(_degrade(page, rng), rng), text, f"marked-{kind}", tuple(boxes), stroke)
+    return Sample(_encode(_degrade(page, rng), rng), text, kind, tuple(boxes), stroke)
 
 
 def _non_digit(kind: str, rng: np.random.Generator) -> Sample:
@@ -667,7 +698,26 @@ def marked_numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0
         patterns = MARKED_PATTERNS[kind]
         pattern = patterns[rng.integers(len(patterns))]
         idx = rng.choice(len(images), size=pattern.count("d"), replace=False)
-        out.append(_marked([images[i] for i in idx], [int(labels[i]) for i in idx], rng, pattern, kind))
+        out.append(_marked([images[i] for i in idx], [int(labels[i]) for i in idx], rng, pattern, f"marked-{kind}"))
+    return out
+
+
+def form_fields(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """``n`` numbers as they are written in a printed form's fields: half percentages ("45%",
+    "7.5%"), half after the field's printed label ("No. 20417", "Tel 5550123", "Qty 12"), the
+    label 0.4-2 digit heights before the writing; their kind says which ("field-percent",
+    "field-labelled")."""
+    out = []
+    kinds = list(FIELD_PATTERNS)
+    for k in range(n):
+        rng = _rng(seed, 18, k)
+        kind = kinds[k % len(kinds)]
+        patterns = FIELD_PATTERNS[kind]
+        pattern = patterns[rng.integers(len(patterns))]
+        printed = FIELD_LABELS[rng.integers(len(FIELD_LABELS))] if kind == "labelled" else None
+        idx = rng.choice(len(images), size=pattern.count("d"), replace=False)
+        digits, values = [images[i] for i in idx], [int(labels[i]) for i in idx]
+        out.append(_marked(digits, values, rng, pattern, f"field-{kind}", printed))
     return out
 
 
@@ -1139,6 +1189,10 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     exact, results["marked_digit_accuracy"] = _read_numbers(recognizer, marked)
     results["marked_exact"] = float(np.mean(exact))
     results["marked_exact_by_kind"] = _by_kind(exact, marked, "marked-")
+    fields = form_fields(images, labels, n, seed)
+    exact, results["field_digit_accuracy"] = _read_numbers(recognizer, fields)
+    results["field_exact"] = float(np.mean(exact))
+    results["field_exact_by_kind"] = _by_kind(exact, fields, "field-")
     small = small_in_photo(images, labels, n, seed)
     preds = recognizer.predict([s.data for s in small])
     results["small_in_photo_accuracy"] = float(
@@ -1237,6 +1291,7 @@ def main() -> None:
             "turned": turned_numbers(images, labels, 12, args.seed),
             "turned-cell": turned_cells(images, labels, 12, args.seed),
             "marked": marked_numbers(images, labels, 12, args.seed),
+            "field": form_fields(images, labels, 12, args.seed),
         }
         for name, samples in sets.items():
             for k, s in enumerate(samples):

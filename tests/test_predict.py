@@ -361,6 +361,16 @@ def test_times_telephone_numbers_and_figures_in_brackets_are_read(name, text, br
     assert sum("bracket" in reason for _, reason in reading.rejected) == brackets
 
 
+@pytest.mark.parametrize(
+    ("name", "text"), [("percent-74.jpg", "74"), ("percent-24.jpg", "24"), ("label-682.jpg", "682")]
+)
+def test_a_percent_sign_and_a_printed_label_are_no_digits(name, text):
+    """With the default (pretrained) model: "74%", "24%" and "Qty 682" (benchmarks/realistic.py's form
+    fields, tuning seed 1). The percent sign's small circle was read as a 0 and its slash as a 1
+    ('7446', '2401'), and the label's Q as a 0 ('00682')."""
+    assert Recognizer().read(DATA / name).text == text
+
+
 def test_digits_that_bow_like_brackets_are_still_read():
     """With the default (pretrained) model: '43433' (numbers, tuning seed 1). The first 4 bows left
     like an opening bracket and the second 3 right like a closing one; the classifier reads them as a

@@ -570,6 +570,48 @@ def test_a_label_printed_before_the_number_is_no_digit(digits):
         assert iou(crop.box, (x0 + 120, y0, x1 + 120, y1)) > 0.6
 
 
+def test_a_label_printed_close_before_the_number_is_no_digit(digits):
+    """Qty 134 : a label in a printed font, its capitals 0.6 of the digits' height, half a digit
+    height before them; its Q was read as a 0 and its t and y as digits."""
+    from PIL import ImageDraw, ImageFont
+
+    images, _ = digits
+    page, boxes = compose([ink(images[i]) for i in (1, 3, 4)], [20, 20])
+    picture = Image.fromarray(np.pad(page, ((0, 0), (120, 0)), constant_values=235))
+    font = ImageFont.load_default(size=48)  # capitals about 36 px tall
+    draw = ImageDraw.Draw(picture)
+    right = 120 + boxes[0][0] - 30
+    draw.text((right, 90), "Qty", fill=40, font=font, anchor="rs")
+    crops = split_digits(np.asarray(picture))
+    assert len(crops) == 3
+    for crop, (x0, y0, x1, y1) in zip(crops, boxes, strict=True):
+        assert iou(crop.box, (x0 + 120, y0, x1 + 120, y1)) > 0.6
+
+
+def _ring(cx: float, cy: float, radius: float) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """A small circle as the strokes _marks_page draws."""
+    ts = np.linspace(0, 2 * np.pi, 13)
+    return list(itertools.pairwise([(cx + radius * np.cos(t), cy + radius * np.sin(t)) for t in ts]))
+
+
+@pytest.mark.parametrize("written", ["apart", "low circle joined", "one piece"])
+def test_a_percent_sign_after_the_number_is_no_digit(digits, written):
+    """134% : a small circle high on the left of a slash was read as a 0 and the slash as a 1,
+    however the low circle went (apart, or joined to the slash's foot); a percent sign written as one
+    piece, its circles joined to the slash, as one digit or cut into two."""
+    slash = [((36, 30), (2, 90))]
+    percent = {
+        "apart": [*slash, *_ring(8, 41, 7), *_ring(32, 80, 7)],
+        "low circle joined": [*slash, *_ring(8, 41, 7), *_ring(16, 80, 7)],
+        "one piece": [*slash, *_ring(8, 41, 7), ((15, 41), (30, 41)), *_ring(30, 80, 7), ((23, 80), (8, 80))],
+    }[written]
+    page, boxes = _marks_page(digits, [("after", percent)])
+    crops = split_digits(page)
+    assert len(crops) == 3
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
+
+
 def _bracket(opening: bool) -> list[tuple[tuple[float, float], tuple[float, float]]]:
     """A bracket's arc as the strokes _marks_page draws: 76 px tall, bowing out by 14 px."""
     ts = np.linspace(-1, 1, 11)

@@ -178,13 +178,29 @@ BRACKET_HEIGHT = 0.8
 BRACKET_WIDTH = 0.6
 BRACKET_ONE_RUN = 0.85
 BRACKET_RUN = 2.5
-# A printed label before the number ("No.", "Tel", "ID:"): two or more pieces at its start, each under
-# LABEL_HEIGHT digit heights tall and under LABEL_SPACING apart (the letters of a word), followed by
-# a gap of LABEL_GAP digit heights or more (one small piece is a small digit: the first of a grid row's
-# cells, with the cell's width after it).
-LABEL_HEIGHT = 0.7
-LABEL_SPACING = 0.5
-LABEL_GAP = 1.0
+# A printed label before the number ("No.", "Tel", "Qty"): two or more pieces at its start, each
+# under LABEL_HEIGHT of the height of the writing after it (the 75th percentile of its pieces'),
+# followed by a gap of LABEL_GAP digit heights or more and LABEL_APART times the widest gap between
+# them (a word's letters stand closer together than it stands to the number). One small piece is a
+# small digit: the first of a grid row's cells, with the cell's width after it.
+LABEL_HEIGHT = 0.75
+LABEL_GAP = 0.4
+LABEL_APART = 1.5
+# A percent sign after the number, its high circle apart from the slash: a small piece (under
+# PERCENT_RING digit heights either way) high on the left of a stroke leaning right (its top
+# PERCENT_LEAN of its height or more right of its foot), and the low circle on its right, apart or
+# joined to its foot. Each piece was read on its own, a circle as a 0 and the slash as a 1.
+PERCENT_RING = 0.55
+PERCENT_LEAN = 0.25
+# Written in one stroke with its slash, a percent sign is one piece no wider than PERCENT_WIDTH digit
+# heights holding two small holes (each under PERCENT_HOLE digit heights across), one high on the left
+# and one low on the right, at least PERCENT_APART of its width apart across (an 8's holes are above
+# one another; two touching digits with such holes, a 9 and a 6, are wider), its slash's ends in the
+# top right and bottom left corners of its box (an 8 leaning so that its holes are that far apart
+# leaves those corners empty). A ring joined to the slash may close a third hole between them.
+PERCENT_WIDTH = 0.95
+PERCENT_HOLE = 0.25
+PERCENT_APART = 0.25
 # A straight thin stroke at an end of the number at least this many digit heights tall is the side
 # of a box drawn round it (a cheque's printed box, slanted in perspective, is not erased as a box;
 # digits of one line are about equally tall). Tuning seeds: cheque amounts +2, nothing else changed.
@@ -821,12 +837,69 @@ def _drop_label(digits: list[_Group], digit_height: float) -> list[_Group]:
     def gap_before(k: int) -> int:  # pixels from the pieces before the k-th
         return digits[k].x0 - max(g.x1 for g in digits[:k])
 
+    heights = [g.height for g in digits]
     k = 0
-    while k < len(digits) - 1 and digits[k].height < LABEL_HEIGHT * digit_height:
-        if k and gap_before(k) >= LABEL_SPACING * digit_height:
-            return digits
+    while k < len(digits) - 1 and heights[k] < LABEL_HEIGHT * float(np.percentile(heights[k + 1 :], 75)):
         k += 1
-    return digits[k:] if k >= 2 and gap_before(k) >= LABEL_GAP * digit_height else digits
+    if k < 2 or gap_before(k) < LABEL_GAP * digit_height:
+        return digits
+    return digits[k:] if all(LABEL_APART * gap_before(j) <= gap_before(k) for j in range(1, k)) else digits
+
+
+def _drop_percent(digits: list[_Group], digit_height: float) -> list[_Group]:
+    """Drop a percent sign written after the number (see :data:`PERCENT_RING`)."""
+
+    def ring(g: _Group) -> bool:
+        return max(g.height, g.width) < PERCENT_RING * digit_height
+
+    def over(g: _Group, slash: _Group) -> bool:  # most of g's columns are the slash's too
+        return min(g.x1, slash.x1) - max(g.x0, slash.x0) >= 0.5 * g.width
+
+    end = len(digits)
+    if end >= 3 and ring(digits[-1]) and digits[-1].y0 >= (digits[-2].y0 + digits[-2].y1) / 2:
+        end -= 1  # the low circle, apart from the slash
+        if not over(digits[-1], digits[-2]):
+            return digits
+    if end < 2:
+        return digits
+    high, slash = digits[end - 2], digits[end - 1]
+    if not (
+        ring(high)
+        and over(high, slash)
+        and slash.height >= 0.6 * digit_height
+        and high.y1 <= slash.y0 + 0.5 * slash.height
+        and high.x0 + high.x1 < slash.x0 + slash.x1
+    ):
+        return digits
+    box = slash.mask[slash.y0 : slash.y1, slash.x0 : slash.x1]
+    band = max(1, slash.height // 4)
+    top, foot = np.nonzero(box[:band])[1], np.nonzero(box[-band:])[1]
+    # The slash's top is right of its foot; a low circle joined to it pulls its foot's ink right.
+    if top.size == 0 or foot.size == 0 or top.mean() - foot.min() < PERCENT_LEAN * slash.height:
+        return digits
+    return digits[: end - 2]
+
+
+def _is_percent_sign(group: _Group, digit_height: float) -> bool:
+    """A percent sign written as one piece (see :data:`PERCENT_WIDTH`)."""
+    if group.width > PERCENT_WIDTH * digit_height or group.height < 0.6 * digit_height:
+        return False
+    box = group.mask[group.y0 : group.y1, group.x0 : group.x1]
+    holes, count = ndi.label(ndi.binary_fill_holes(box) & ~box)
+    if count < 2:
+        return False
+    found = ndi.find_objects(holes)
+    if any(max(rows.stop - rows.start, cols.stop - cols.start) >= PERCENT_HOLE * digit_height for rows, cols in found):
+        return False
+    # The highest and the lowest hole, as (row, column) of their centres in shares of the box.
+    (top, left), *_, (bottom, right) = sorted(
+        ((rows.start + rows.stop) / 2 / group.height, (cols.start + cols.stop) / 2 / group.width) for rows, cols in found
+    )
+    if not (top < 0.4 and bottom > 0.6 and right - left >= PERCENT_APART):
+        return False
+    # The slash's ends fill the top right and the bottom left corners (an 8's loops leave them empty).
+    rows, cols = max(1, group.height // 5), max(1, group.width * 3 // 10)
+    return bool(box[:rows, -cols:].any() and box[-rows:, :cols].any())
 
 
 def _drop_off_the_line(digits: list[_Group]) -> list[_Group]:
@@ -1213,6 +1286,8 @@ def find_digits(
     separators = [g for g, mark in zip(groups, marks, strict=True) if mark]
     groups = [g for g, mark in zip(groups, marks, strict=True) if not mark]
     groups = _drop_terminal_slash(groups, separators, digit_height, baseline)
+    if len(groups) > 1 and _is_percent_sign(last := max(groups, key=lambda g: g.x1), digit_height):
+        groups = [g for g in groups if g is not last]
     digits: list[_Group] = []
     ends = (min(groups, key=lambda g: g.x0), max(groups, key=lambda g: g.x1)) if groups else ()
     for group in groups:
@@ -1227,7 +1302,7 @@ def find_digits(
     if score is not None:
         digits = _merge_by_recognition(ink, digits, digit_height, score)
     digits = [g for g in digits if not _is_sliver(g, digit_height)]
-    digits = _drop_label(_drop_off_the_line(digits), digit_height)
+    digits = _drop_label(_drop_off_the_line(_drop_percent(digits, digit_height)), digit_height)
     for end in (0, -1):  # the sides of a box round the number
         while len(digits) > 1 and _is_tall_stroke(digits[end], digit_height):
             del digits[end]
