@@ -893,7 +893,8 @@ def _is_percent_sign(group: _Group, digit_height: float) -> bool:
         return False
     # The highest and the lowest hole, as (row, column) of their centres in shares of the box.
     (top, left), *_, (bottom, right) = sorted(
-        ((rows.start + rows.stop) / 2 / group.height, (cols.start + cols.stop) / 2 / group.width) for rows, cols in found
+        ((rows.start + rows.stop) / 2 / group.height, (cols.start + cols.stop) / 2 / group.width)
+        for rows, cols in found
     )
     if not (top < 0.4 and bottom > 0.6 and right - left >= PERCENT_APART):
         return False
