@@ -690,16 +690,7 @@ def marked_numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0
     """``n`` numbers written with a colon, brackets or a dash among their digits: times ("9:45",
     "14:30"), telephone numbers ("(020) 794-6125", "(61) 2934 5670") and figures in brackets
     ("(1250)"); their kind says which ("marked-time", "marked-phone", "marked-bracketed")."""
-    out = []
-    kinds = list(MARKED_PATTERNS)
-    for k in range(n):
-        rng = _rng(seed, 17, k)
-        kind = kinds[k % len(kinds)]
-        patterns = MARKED_PATTERNS[kind]
-        pattern = patterns[rng.integers(len(patterns))]
-        idx = rng.choice(len(images), size=pattern.count("d"), replace=False)
-        out.append(_marked([images[i] for i in idx], [int(labels[i]) for i in idx], rng, pattern, f"marked-{kind}"))
-    return out
+    return _patterned(images, labels, n, (seed, 17), MARKED_PATTERNS, "marked-")
 
 
 def form_fields(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
@@ -707,17 +698,33 @@ def form_fields(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -
     "7.5%"), half after the field's printed label ("No. 20417", "Tel 5550123", "Qty 12"), the
     label 0.4-2 digit heights before the writing; their kind says which ("field-percent",
     "field-labelled")."""
+    return _patterned(images, labels, n, (seed, 18), FIELD_PATTERNS, "field-", {"labelled": FIELD_LABELS})
+
+
+def _patterned(
+    images: np.ndarray,
+    labels: np.ndarray,
+    n: int,
+    stream: tuple[int, int],
+    patterns_by_kind: dict[str, list[str]],
+    prefix: str,
+    printed_by_kind: dict[str, list[str]] | None = None,
+) -> list[Sample]:
+    """``n`` numbers written as :func:`_marked` writes a pattern, the kinds of ``patterns_by_kind`` in
+    turn, each after one of its kind's printed labels in ``printed_by_kind`` if it has any; the k-th
+    drawn from ``_rng(seed, stream_number, k)`` for ``stream`` = (seed, stream number)."""
     out = []
-    kinds = list(FIELD_PATTERNS)
+    kinds = list(patterns_by_kind)
     for k in range(n):
-        rng = _rng(seed, 18, k)
+        rng = _rng(*stream, k)
         kind = kinds[k % len(kinds)]
-        patterns = FIELD_PATTERNS[kind]
+        patterns = patterns_by_kind[kind]
         pattern = patterns[rng.integers(len(patterns))]
-        printed = FIELD_LABELS[rng.integers(len(FIELD_LABELS))] if kind == "labelled" else None
+        choices = (printed_by_kind or {}).get(kind)
+        printed = choices[rng.integers(len(choices))] if choices else None
         idx = rng.choice(len(images), size=pattern.count("d"), replace=False)
         digits, values = [images[i] for i in idx], [int(labels[i]) for i in idx]
-        out.append(_marked(digits, values, rng, pattern, f"field-{kind}", printed))
+        out.append(_marked(digits, values, rng, pattern, prefix + kind, printed))
     return out
 
 
