@@ -524,8 +524,8 @@ def _marked(
     printed_label: str | None = None,
 ) -> Sample:
     """A number written with the marks people put in times, telephone numbers, bracketed figures and
-    percentages: ``pattern`` holds a ``d`` for each digit, ``:``, ``-``, ``.``, ``(``, ``)``, ``%``, and
-    a space for a wider gap. ``printed_label`` is printed before it, as a form prints a field's name."""
+    percentages: ``pattern`` holds a ``d`` for each digit, ``:``, ``(``, ``)``, ``%`` or a mark of
+    :data:`AMOUNT_MARKS` (``-``, ``.``, ``,`` ...), and a space for a wider gap. ``printed_label`` is printed before it, as a form prints a field's name."""
     height = int(rng.integers(22, 90))
     stroke = rng.uniform(-1.0, 2.5)
     lw = max(1.5, min(0.18, 0.12 + 0.07 * stroke) * height)  # the digits' pen, as in _amount
@@ -550,8 +550,8 @@ def _marked(
         elif char == " ":
             x += int(rng.uniform(0.3, 0.7) * height)
         else:
-            strokes, mark_width = {":": COLON, "%": PERCENT}.get(char) or (
-                AMOUNT_MARKS[char] if char in "-." else _bracket(char == "(", bow)
+            strokes, mark_width = (
+                {":": COLON, "%": PERCENT}.get(char) or AMOUNT_MARKS.get(char) or _bracket(char == "(", bow)
             )
             x += int(0.1 * height)
             placed.append((x, strokes))
