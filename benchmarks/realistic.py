@@ -35,6 +35,7 @@ import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -1185,21 +1186,11 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     rows = grid_rows(images, labels, n, seed)
     results["grid_row_exact"] = float(np.mean([recognizer.read(s.data).text == s.label for s in rows]))
     squared = squared_paper(images, labels, n, seed)
-    exact, results["squared_paper_digit_accuracy"] = _read_numbers(recognizer, squared)
-    results["squared_paper_exact"] = float(np.mean(exact))
-    results["squared_paper_exact_by_kind"] = _by_kind(exact, squared, "squared-")
+    results.update(_number_figures(recognizer, squared, "squared_paper", "squared-"))
     turned = turned_numbers(images, labels, n, seed)
-    exact, results["turned_digit_accuracy"] = _read_numbers(recognizer, turned)
-    results["turned_exact"] = float(np.mean(exact))
-    results["turned_exact_by_turn"] = _by_kind(exact, turned, "turned-", " degrees")
-    marked = marked_numbers(images, labels, n, seed)
-    exact, results["marked_digit_accuracy"] = _read_numbers(recognizer, marked)
-    results["marked_exact"] = float(np.mean(exact))
-    results["marked_exact_by_kind"] = _by_kind(exact, marked, "marked-")
-    fields = form_fields(images, labels, n, seed)
-    exact, results["field_digit_accuracy"] = _read_numbers(recognizer, fields)
-    results["field_exact"] = float(np.mean(exact))
-    results["field_exact_by_kind"] = _by_kind(exact, fields, "field-")
+    results.update(_number_figures(recognizer, turned, "turned", "turned-", "turn", " degrees"))
+    results.update(_number_figures(recognizer, marked_numbers(images, labels, n, seed), "marked", "marked-"))
+    results.update(_number_figures(recognizer, form_fields(images, labels, n, seed), "field", "field-"))
     small = small_in_photo(images, labels, n, seed)
     preds = recognizer.predict([s.data for s in small])
     results["small_in_photo_accuracy"] = float(
@@ -1243,6 +1234,19 @@ def _read_numbers(recognizer, samples: list[Sample]) -> tuple[list[bool], float]
     readings = [recognizer.read(s.data).text for s in samples]
     exact = [text == s.label for text, s in zip(readings, samples, strict=True)]
     return exact, _digit_accuracy(readings, [s.label for s in samples])
+
+
+def _number_figures(
+    recognizer, samples: list[Sample], name: str, prefix: str, by: str = "kind", suffix: str = ""
+) -> dict[str, Any]:
+    """Pictures read as numbers: ``{name}_digit_accuracy``, ``{name}_exact`` and ``{name}_exact_by_{by}``
+    (by the samples' kind less ``prefix``, plus ``suffix``: see :func:`_by_kind`)."""
+    exact, digits = _read_numbers(recognizer, samples)
+    return {
+        f"{name}_digit_accuracy": digits,
+        f"{name}_exact": float(np.mean(exact)),
+        f"{name}_exact_by_{by}": _by_kind(exact, samples, prefix, suffix),
+    }
 
 
 def _by_kind(outcomes: list[bool], samples: list[Sample], prefix: str, suffix: str = "") -> dict[str, float]:
