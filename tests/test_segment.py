@@ -597,8 +597,8 @@ def _ring(cx: float, cy: float, radius: float) -> list[tuple[tuple[float, float]
 @pytest.mark.parametrize("written", ["apart", "low circle joined", "one piece"])
 def test_a_percent_sign_after_the_number_is_no_digit(digits, written):
     """134% : a small circle high on the left of a slash was read as a 0 and the slash as a 1,
-    however the low circle went (apart, or joined to the slash's foot); a percent sign written as one
-    piece, its circles joined to the slash, as one digit or cut into two."""
+    however the low circle went (apart, or joined to the slash's foot); a percent sign written in one
+    stroke, its circles joined to the slash, was read as one digit or cut into two."""
     slash = [((36, 30), (2, 90))]
     percent = {
         "apart": [*slash, *_ring(8, 41, 7), *_ring(32, 80, 7)],
