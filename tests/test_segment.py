@@ -571,7 +571,7 @@ def test_a_label_printed_before_the_number_is_no_digit(digits):
 
 
 def test_a_label_printed_close_before_the_number_is_no_digit(digits):
-    """Qty 134 : a label in a printed font, its capitals 0.6 of the digits' height, half a digit
+    """Qty 204 : a label in a printed font, its capitals 0.6 of the digits' height, half a digit
     height before them; its Q was read as a 0 and its t and y as digits."""
     from PIL import ImageDraw, ImageFont
 
@@ -588,6 +588,23 @@ def test_a_label_printed_close_before_the_number_is_no_digit(digits):
         assert iou(crop.box, (x0 + 120, y0, x1 + 120, y1)) > 0.6
 
 
+def test_a_label_whose_small_letters_pass_for_marks_is_no_digit(digits):
+    """Amount: 204 : the small letters of a printed label (its o, u, n, as flat or as small as a dash
+    or a dot) and its colon are taken for marks and left out, which opened gaps in the word as wide
+    as the one after it; its A and its t were kept, and read '1204'."""
+    from PIL import ImageDraw, ImageFont
+
+    images, _ = digits
+    page, boxes = compose([ink(images[i]) for i in (1, 3, 4)], [20, 20])
+    picture = Image.fromarray(np.pad(page, ((0, 0), (240, 0)), constant_values=235))
+    draw = ImageDraw.Draw(picture)
+    draw.text((240 + boxes[0][0] - 30, 90), "Amount:", fill=40, font=ImageFont.load_default(size=40), anchor="rs")
+    crops = split_digits(np.asarray(picture))
+    assert len(crops) == 3
+    for crop, (x0, y0, x1, y1) in zip(crops, boxes, strict=True):
+        assert iou(crop.box, (x0 + 240, y0, x1 + 240, y1)) > 0.6
+
+
 def _ring(cx: float, cy: float, radius: float) -> list[tuple[tuple[float, float], tuple[float, float]]]:
     """A small circle as the strokes _marks_page draws."""
     ts = np.linspace(0, 2 * np.pi, 13)
@@ -596,7 +613,7 @@ def _ring(cx: float, cy: float, radius: float) -> list[tuple[tuple[float, float]
 
 @pytest.mark.parametrize("written", ["apart", "low circle joined", "one piece"])
 def test_a_percent_sign_after_the_number_is_no_digit(digits, written):
-    """134% : a small circle high on the left of a slash was read as a 0 and the slash as a 1,
+    """204% : a small circle high on the left of a slash was read as a 0 and the slash as a 1,
     however the low circle went (apart, or joined to the slash's foot); a percent sign written in one
     stroke, its circles joined to the slash, was read as one digit or cut into two."""
     slash = [((36, 30), (2, 90))]

@@ -830,20 +830,24 @@ def _bow(group: _Group, digit_height: float) -> float:
     return 0.0 if math.isnan(bow) or abs(bow) < BRACKET_BOW else bow
 
 
-def _drop_label(digits: list[_Group], digit_height: float) -> list[_Group]:
+def _drop_label(digits: list[_Group], digit_height: float, marks: list[_Group]) -> list[_Group]:
     """Drop a label printed before the number (see :data:`LABEL_HEIGHT`): its letters are smaller
-    than handwritten digits and close together, and a T or an I reads as a 1."""
-
-    def gap_before(k: int) -> int:  # pixels from the pieces before the k-th
-        return digits[k].x0 - max(g.x1 for g in digits[:k])
-
+    than handwritten digits and close together, and a T or an I reads as a 1. Its small letters
+    (an o, an m) and its stops were taken for ``marks`` (dots, dashes); they still stand in its gaps."""
     heights = [g.height for g in digits]
     k = 0
     while k < len(digits) - 1 and heights[k] < LABEL_HEIGHT * float(np.percentile(heights[k + 1 :], 75)):
         k += 1
-    if k < 2 or gap_before(k) < LABEL_GAP * digit_height:
+    if k < 2:
         return digits
-    return digits[k:] if all(LABEL_APART * gap_before(j) <= gap_before(k) for j in range(1, k)) else digits
+    start = digits[k].x0
+    spans = sorted((g.x0, g.x1) for g in [*digits[:k], *(m for m in marks if m.x1 <= start)])
+    ends = np.maximum.accumulate([x1 for _, x1 in spans])
+    gaps = [x0 - end for (x0, _), end in zip(spans[1:], ends[:-1], strict=True)]
+    after = start - ends[-1]
+    if after < LABEL_GAP * digit_height or any(LABEL_APART * gap > after for gap in gaps):
+        return digits
+    return digits[k:]
 
 
 def _drop_percent(digits: list[_Group], digit_height: float) -> list[_Group]:
@@ -1303,7 +1307,7 @@ def find_digits(
     if score is not None:
         digits = _merge_by_recognition(ink, digits, digit_height, score)
     digits = [g for g in digits if not _is_sliver(g, digit_height)]
-    digits = _drop_label(_drop_off_the_line(_drop_percent(digits, digit_height)), digit_height)
+    digits = _drop_label(_drop_off_the_line(_drop_percent(digits, digit_height)), digit_height, separators)
     for end in (0, -1):  # the sides of a box round the number
         while len(digits) > 1 and _is_tall_stroke(digits[end], digit_height):
             del digits[end]
