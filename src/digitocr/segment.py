@@ -840,8 +840,8 @@ def _drop_label(digits: list[_Group], digit_height: float, marks: list[_Group]) 
         k += 1
     if k < 2:
         return digits
-    start = digits[k].x0
-    spans = sorted((g.x0, g.x1) for g in [*digits[:k], *(m for m in marks if m.x1 <= start)])
+    first, start = min(g.x0 for g in digits[:k]), digits[k].x0
+    spans = sorted((g.x0, g.x1) for g in [*digits[:k], *(m for m in marks if first <= m.x0 and m.x1 <= start)])
     ends = np.maximum.accumulate([x1 for _, x1 in spans])
     gaps = [x0 - end for (x0, _), end in zip(spans[1:], ends[:-1], strict=True)]
     after = start - ends[-1]
