@@ -526,7 +526,8 @@ def _marked(
 ) -> Sample:
     """A number written with the marks people put in times, telephone numbers, bracketed figures and
     percentages: ``pattern`` holds a ``d`` for each digit, ``:``, ``(``, ``)``, ``%`` or a mark of
-    :data:`AMOUNT_MARKS` (``-``, ``.``, ``,`` ...), and a space for a wider gap. ``printed_label`` is printed before it, as a form prints a field's name."""
+    :data:`AMOUNT_MARKS` (``-``, ``.``, ``,`` ...), and a space for a wider gap. ``printed_label`` is
+    printed before it, as a form prints a field's name."""
     height = int(rng.integers(22, 90))
     stroke = rng.uniform(-1.0, 2.5)
     lw = max(1.5, min(0.18, 0.12 + 0.07 * stroke) * height)  # the digits' pen, as in _amount
@@ -538,8 +539,8 @@ def _marked(
     top = int(height * rng.uniform(0.3, 0.9))
     label_at, font = x, None
     if printed_label:  # in a printed font, its capitals 0.4-0.65 of the writing's height
-        font = ImageFont.truetype(str(FONT_DIR / rng.choice(["DejaVuSans.ttf", "DejaVuSerif.ttf"])), 10)
-        font = font.font_variant(size=max(6, round(height * rng.uniform(0.4, 0.65) / 0.73)))
+        face = FONT_DIR / rng.choice(["DejaVuSans.ttf", "DejaVuSerif.ttf"])
+        font = ImageFont.truetype(str(face), max(6, round(height * rng.uniform(0.4, 0.65) / 0.73)))
         x += int(font.getlength(printed_label) + rng.uniform(0.4, 2.0) * height)
     placed: list[tuple[int, np.ndarray | list]] = []
     written = iter(alphas)
