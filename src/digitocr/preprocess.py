@@ -51,11 +51,15 @@ MAX_PIXELS = 50_000_000
 # Writing turned level (level): the margin kept round it, a share of its height.
 LEVEL_MARGIN = 0.5
 # A cell's box photographed askew (box_turn): the turns searched (degrees), the least one undone, the
-# share of the picture's side a line must run along and across, and how much lower its lines must
-# pile up level; on at most BOX_TURN_SAMPLE ink pixels.
+# share of the picture's side a line must run along and across, or that two lines apart (by a share
+# of the side) must each way, and how much lower its lines must pile up level; on at most
+# BOX_TURN_SAMPLE ink pixels. Whether the picture turned level keeps only what lies inside the old
+# frame (level's ``within``).
 MAX_BOX_TURN = 15.0
 MIN_BOX_TURN = 1.5
 BOX_LINE_SHARE = 0.75
+BOX_PAIR_SHARE = 0.5
+BOX_PAIR_APART = 0.2
 BOX_LEVEL_SHARE = 0.7
 BOX_TURN_SAMPLE = 4000
 
@@ -834,13 +838,16 @@ def _compose(outer: tuple[float, ...], inner: tuple[float, ...]) -> tuple[float,
     )
 
 
-def level(loaded: LoadedImage, angle: float, ink: np.ndarray, writing: np.ndarray) -> LoadedImage:
+def level(loaded: LoadedImage, angle: float, ink: np.ndarray, writing: np.ndarray, within: bool = False) -> LoadedImage:
     """The picture turned so that writing running at ``angle`` (radians, clockwise from the
     picture's rows, as y grows downwards) runs level: the ``writing`` (bool, the picture's size;
     all of it for the whole picture) with :data:`LEVEL_MARGIN` of its height round it, as far as
     the turned picture reaches. What lies beyond the old picture is its border's paper carried on
     outwards (the border's ``ink`` pixels, bool, replaced by the paper beside them), so that its
-    frame leaves no edge to be taken for ink. Boxes map back to the original through ``placement``."""
+    frame leaves no edge to be taken for ink. ``within``: only as far as the largest level
+    rectangle inside the turned picture, round its centre, so that lines which ran out of the old
+    frame run out of the new one too (see :func:`inside_turned`). Boxes map back to the original
+    through ``placement``."""
     grey = np.asarray(loaded.grey, dtype=np.float32)
     height, width = grey.shape
     c, s = math.cos(angle), math.sin(angle)
@@ -860,6 +867,13 @@ def level(loaded: LoadedImage, angle: float, ink: np.ndarray, writing: np.ndarra
         max(float(v.min()), float(wv.min(initial=np.inf)) - margin),
         min(float(v.max()), float(wv.max(initial=-np.inf)) + margin),
     )
+    if within:
+        (cu, cv), (half_u, half_v) = (
+            axes(np.array(width / 2), np.array(height / 2)),
+            inside_turned(width, height, angle),
+        )
+        u0, u1 = max(u0, float(cu) - half_u / 2), min(u1, float(cu) + half_u / 2)
+        v0, v1 = max(v0, float(cv) - half_v / 2), min(v1, float(cv) + half_v / 2)
     size = (max(1, math.ceil(u1 - u0)), max(1, math.ceil(v1 - v0)))
     to_picture = (c, -s, c * u0 - s * v0, s, c, s * u0 + c * v0)
     border = grey.copy()
@@ -897,6 +911,19 @@ class Line:
     stop: int
     thickness: float
     pixels: np.ndarray  # bool mask of its pixels, same shape as the image
+
+
+def inside_turned(width: float, height: float, angle: float) -> tuple[float, float]:
+    """Width and height of the largest level rectangle, centred, inside a ``width`` × ``height``
+    rectangle turned by ``angle`` radians (|angle| below 45°): where its corners touch the turned
+    sides, or, for a long thin picture, where its long sides touch both turned long sides."""
+    s, c = abs(math.sin(angle)), abs(math.cos(angle))
+    long_side, short_side = max(width, height), min(width, height)
+    if short_side <= 2 * s * c * long_side or abs(c - s) < 1e-9:
+        half = short_side / 2
+        return (half / s, half / c) if width >= height else (half / c, half / s)
+    cos2 = c * c - s * s
+    return (width * c - height * s) / cos2, (height * c - width * s) / cos2
 
 
 def long_runs(mask: np.ndarray, min_length: int) -> np.ndarray:
@@ -1561,7 +1588,9 @@ def box_turn(mask: np.ndarray) -> float | None:
     best), the ink is projected across and along that direction, one pixel a bin: a straight line
     piles up in one or two bins. A box is there when, turned, the fullest bin across holds
     :data:`BOX_LINE_SHARE` of the picture's width and the fullest bin along it that share of its
-    height (a line each way: a digit's strokes are curved or short); it is turned when that is at
+    height (a line each way: a digit's strokes are curved or short), or when two bins apart hold
+    :data:`BOX_PAIR_SHARE` each way (the four sides of a cell cut off-centre, whose lines run out
+    of the frame: no digit has two long parallel strokes each way); it is turned when that is at
     least :data:`MIN_BOX_TURN` degrees and level its lines pile up less than :data:`BOX_LEVEL_SHARE`
     as high.
     """
@@ -1573,18 +1602,33 @@ def box_turn(mask: np.ndarray) -> float | None:
     step = max(1, ys.size // BOX_TURN_SAMPLE)
     ys, xs = ys[::step].astype(np.float64), xs[::step].astype(np.float64)
 
-    def lines(degrees: float) -> float:
+    def piles(degrees: float) -> tuple[np.ndarray, np.ndarray]:
+        """The ink piled up in one-pixel bins across and along ``degrees``, as shares of the
+        picture's width and height (what a line each way holds of the side it runs along)."""
         angle = math.radians(degrees)
         c, s = math.cos(angle), math.sin(angle)
         across = np.round(ys * c - xs * s).astype(np.int64)
         along = np.round(xs * c + ys * s).astype(np.int64)
-        rows = np.bincount(across - across.min()).max() * step / width
-        columns = np.bincount(along - along.min()).max() * step / height
-        return float(min(rows, columns))
+        return np.bincount(across - across.min()) * step / width, np.bincount(along - along.min()) * step / height
+
+    def lines(degrees: float) -> float:
+        rows, columns = piles(degrees)
+        return float(min(rows.max(), columns.max()))
+
+    def other_side(pile: np.ndarray, side: int) -> float:
+        """The fullest bin :data:`BOX_PAIR_APART` of the side or more from the fullest one."""
+        far = np.abs(np.arange(pile.size) - int(np.argmax(pile))) >= BOX_PAIR_APART * side
+        return float(pile[far].max()) if far.any() else 0.0
 
     best = best_turn(lines, MAX_BOX_TURN)
     found = lines(best)
-    if found < BOX_LINE_SHARE or abs(best) < MIN_BOX_TURN or lines(0.0) >= BOX_LEVEL_SHARE * found:
+    rows, columns = piles(best)
+    pairs = min(other_side(rows, height), other_side(columns, width))
+    if (
+        (found < BOX_LINE_SHARE and pairs < BOX_PAIR_SHARE)
+        or abs(best) < MIN_BOX_TURN
+        or lines(0.0) >= BOX_LEVEL_SHARE * found
+    ):
         return None
     return math.radians(best)
 
@@ -1605,7 +1649,7 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
         return blank
     turn = box_turn(ink.mask)
     if turn is not None:  # a cell photographed askew: the whole picture turned level, then read
-        loaded, sure = level(loaded, turn, ink.mask, np.ones_like(ink.mask)), ink.polarity_sure
+        loaded, sure = level(loaded, turn, ink.mask, np.ones_like(ink.mask), within=True), ink.polarity_sure
         ink = extract_ink(loaded.grey, dark_on_light=ink.dark_on_light, faint_share=faint)
         ink = replace(ink, polarity_sure=sure)
         if ink.blank:
