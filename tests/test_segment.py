@@ -687,6 +687,33 @@ def test_a_grid_border_at_a_rows_edge_is_no_one():
     assert Recognizer().read(DATA / "grid-row-corner-775753.jpg").text == "775753"
 
 
+def test_a_comb_with_a_stroke_found_among_its_borders():
+    """``_comb_columns``: evenly spaced borders with a tall thin stroke between two of them (a 1, a
+    4's stem, found as a line as long as they are) are still a comb; the stroke is no column. Lines at
+    uneven places make none, with two of them left out either (four left are too few to trust)."""
+    from digitocr.preprocess import Line
+    from digitocr.segment import _comb_columns
+
+    def lines(positions: list[float]) -> list[Line]:
+        return [Line(False, x, 2, 60, 2.0, np.zeros((1, 1), bool)) for x in positions]
+
+    found = _comb_columns(lines([1.0, 84.0, 150.0, 167.0, 250.0, 333.0]), (0.0, 334.0))
+    assert found is not None
+    columns, spacing = found
+    assert spacing == pytest.approx(83.0, abs=0.5)
+    assert np.allclose(columns, [1.0, 84.0, 167.0, 250.0, 333.0], atol=0.5)
+    assert _comb_columns(lines([0.0, 40.0, 53.0, 107.0, 118.0, 190.0]), (0.0, 191.0)) is None
+
+
+def test_a_stroke_found_among_a_grid_rows_borders_leaves_the_comb_whole():
+    """A row cut from a grid (grid rows, tuning seed 1): strokes of its 2s were found as tall thin
+    lines between the borders, the spacing was uneven and no comb was found, so a fragment of a
+    border touching the first 2 stayed and was read as a 1 ('421297')."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / "grid-row-stroke-42297.png").text == "42297"
+
+
 def test_a_grid_border_running_past_the_rows_band_is_no_one():
     """A row cut from a grid with the cut digits of the rows above and below (grid rows, tuning seed
     1): its first border reaches the frame's top, past the band the row's digits stand in, where a

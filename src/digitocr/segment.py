@@ -16,6 +16,7 @@ segmentation", 1996). Does not classify itself: pieces shaped like brackets are 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -123,6 +124,9 @@ CUT_SLOPES: tuple[float, ...] = (0.0,)
 # A vertical line leaning more than this (x change per pixel down, 14°) is a stroke, not a border
 # (borders lean a few degrees in perspective, more where a stroke touching them is taken in).
 MAX_BORDER_LEAN = 0.25
+# A comb field's borders may come with up to this many strokes found as lines among them, left out
+# (see _comb_columns).
+COMB_STRAYS = 2
 # A lone upright piece is a straight border when its rows' centres (nine in ten of them) lie within
 # this share of its height (or a pixel and a half) of a straight line; a bracket bows out further.
 BORDER_BEND = 0.04
@@ -493,6 +497,21 @@ def _comb_columns(lines: list, extent: tuple[float, float]) -> tuple[np.ndarray,
         return None
     longest = max(line.stop - line.start for line in lines)
     full = sorted(line.position for line in lines if line.stop - line.start >= 0.8 * longest)
+    # A stroke or two found as tall thin lines (a 1, a 4's stem) break the spacing: the comb is then
+    # what is left without them, when that is four lines or more and over twice as many as the strays
+    # (with fewer, strays that happen to fall evenly make a comb of their own).
+    for drop in range(min(COMB_STRAYS, (len(full) - 1) // 3) + 1):
+        if drop and len(full) - drop < 4:
+            break
+        for stray in itertools.combinations(range(len(full)), drop):
+            found = _even_columns([x for k, x in enumerate(full) if k not in stray], extent)
+            if found is not None:
+                return found
+    return None
+
+
+def _even_columns(full: list[float], extent: tuple[float, float]) -> tuple[np.ndarray, float] | None:
+    """:func:`_comb_columns` for the columns ``full`` (sorted) when they are evenly spaced."""
     if len(full) < 3:
         return None
     gaps = np.diff(full)
