@@ -701,6 +701,17 @@ def _boxed_digit(digit: np.ndarray, degrees: float) -> np.ndarray:
     return np.asarray(turned)[20:200, 20:200]
 
 
+def test_lines_are_told_apart_by_identity():
+    """Two lines found at the same place with the same extent are two lines: asking whether one is
+    among others (as ``segment`` asks of a comb's borders) compared their pixel masks as a whole and
+    raised "truth value of an array is ambiguous" in the middle of reading a grid row (tuning seed 4)."""
+    from digitocr.preprocess import Line
+
+    one = Line(False, 10.0, 0, 20, 2.0, np.ones((20, 30), bool))
+    other = Line(False, 10.0, 0, 20, 2.0, np.zeros((20, 30), bool))
+    assert one in [one] and one not in [other]
+
+
 def test_a_cell_photographed_askew_is_turned_level(digits):
     """A cell whose borders run at 7 degrees through the picture is found turned by that much (the
     borders are the only long straight lines); level borders, or no borders, are left alone."""

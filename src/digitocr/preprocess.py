@@ -901,7 +901,7 @@ def level(loaded: LoadedImage, angle: float, ink: np.ndarray, writing: np.ndarra
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Line:
     """A straight, thin, long run of ink: a ruled line, an underline or a box border."""
 
