@@ -1621,8 +1621,8 @@ def box_turn(mask: np.ndarray) -> float | None:
         return float(pile[far].max()) if far.any() else 0.0
 
     best = best_turn(lines, MAX_BOX_TURN)
-    found = lines(best)
     rows, columns = piles(best)
+    found = float(min(rows.max(), columns.max()))
     pairs = min(other_side(rows, height), other_side(columns, width))
     if (
         (found < BOX_LINE_SHARE and pairs < BOX_PAIR_SHARE)
