@@ -704,7 +704,7 @@ def _boxed_digit(digit: np.ndarray, degrees: float) -> np.ndarray:
 def test_lines_are_told_apart_by_identity():
     """Two lines found at the same place with the same extent are two lines: asking whether one is
     among others (as ``segment`` asks of a comb's borders) compared their pixel masks as a whole and
-    raised "truth value of an array is ambiguous" in the middle of reading a grid row (tuning seed 4)."""
+    raised "truth value of an array is ambiguous" in the middle of reading a picture of tuning seed 4."""
     from digitocr.preprocess import Line
 
     one = Line(False, 10.0, 0, 20, 2.0, np.ones((20, 30), bool))

@@ -868,12 +868,10 @@ def level(loaded: LoadedImage, angle: float, ink: np.ndarray, writing: np.ndarra
         min(float(v.max()), float(wv.max(initial=-np.inf)) + margin),
     )
     if within:
-        (cu, cv), (half_u, half_v) = (
-            axes(np.array(width / 2), np.array(height / 2)),
-            inside_turned(width, height, angle),
-        )
-        u0, u1 = max(u0, float(cu) - half_u / 2), min(u1, float(cu) + half_u / 2)
-        v0, v1 = max(v0, float(cv) - half_v / 2), min(v1, float(cv) + half_v / 2)
+        cu, cv = axes(np.array(width / 2), np.array(height / 2))  # the old picture's centre
+        inner_u, inner_v = inside_turned(width, height, angle)
+        u0, u1 = max(u0, float(cu) - inner_u / 2), min(u1, float(cu) + inner_u / 2)
+        v0, v1 = max(v0, float(cv) - inner_v / 2), min(v1, float(cv) + inner_v / 2)
     size = (max(1, math.ceil(u1 - u0)), max(1, math.ceil(v1 - v0)))
     to_picture = (c, -s, c * u0 - s * v0, s, c, s * u0 + c * v0)
     border = grey.copy()
