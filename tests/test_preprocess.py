@@ -527,6 +527,20 @@ def test_what_is_no_sheet_on_a_desk(digits, on_a_desk):
     assert preprocess(heavy).box is not None  # the heavy 0 itself is still read
 
 
+def test_a_sheet_whose_hull_fills_the_picture_warns_of_nothing():
+    """A small photo of a 2 (45×62, :func:`digitocr.photo.on_paper` of a training digit, where the
+    warning was seen during training): the paper's convex hull filled the whole picture, and the
+    desk's brightness was the median of no pixels (numpy's "Mean of empty slice" on stderr). A sheet
+    with no desk round it is no sheet on a desk."""
+    import warnings
+
+    picture = DATA / "hull-fills-2.png"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert find_page(open_image(picture).grey) is None
+        assert preprocess(picture).box is not None
+
+
 def test_a_slip_in_a_shadows_gradient_is_found_on_the_desk():
     """Photos of a slip on a desk (``benchmarks/realistic.py``, tuning seeds 1-2) whose far end lies
     in a shadow's gradient, darker than one threshold for the whole picture: the paper left was no

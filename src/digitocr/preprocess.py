@@ -751,6 +751,8 @@ def _sheet(
     # to the desk, and filling holes leaves it out. The paper's convex hull closes it (the sheet's
     # shape is still judged as filled).
     sheet = filled if (filled & ~paper).any() else _filled_hull(filled)
+    if sheet.all():  # the hull fills the picture: no desk shows round the sheet
+        return None
     area = int(sheet.sum())
     written = area - int(paper.sum())
     if not 0 < written <= (1 - PAGE_PAPER_SHARE) * area:
