@@ -116,6 +116,11 @@ CRUMB_HEIGHT = 0.75
 # (or most of it), the digit height is measured on its halves.
 STACK_GAP = 0.2
 STACK_HEIGHT = 2.3
+# A 5's bar written apart from its stem: a flat piece high in the writing's band (its middle at least
+# TOP_BAR_HEIGHT digit heights above the baseline: a dash or an equals sign sits lower) that starts
+# within TOP_BAR_GAP digit heights of a tall piece's right side, at that piece's top, is part of it.
+TOP_BAR_HEIGHT = 0.7
+TOP_BAR_GAP = 0.1
 # Slants of the cut lines tried (x shift per pixel down; handwriting leans right, so x grows upwards).
 # Slanted cuts (e.g. (0.0, -0.2, 0.2)) are supported but did not raise exact-string accuracy on
 # benchmarks/realistic.py (73.0% vs 74.0% with vertical cuts only, n = 200) and cost 40% of `read`'s
@@ -625,6 +630,35 @@ def _belongs_together(a: _Group, b: _Group, digit_height: float) -> bool:
         b.x0 <= a.x0 and a.x1 <= b.x1 and b.y0 <= a.y0 and a.y1 <= b.y1
     )
     return inside
+
+
+def _join_top_bars(
+    groups: list[_Group], marks: list[bool], digit_height: float, baseline: float
+) -> tuple[list[_Group], list[bool]]:
+    """Join a 5's bar written apart from its stem (see :data:`TOP_BAR_HEIGHT`) to the digit on its
+    left; ``marks`` says which groups are separators (such a bar is one: it is flat)."""
+    reach = TOP_BAR_GAP * digit_height
+    out = list(zip(groups, marks, strict=True))
+    for bar, mark in list(out):
+        middle = (bar.y0 + bar.y1) / 2
+        if not mark or not _flat(bar.height, bar.width, digit_height):
+            continue
+        if baseline - middle < TOP_BAR_HEIGHT * digit_height:
+            continue
+        stems = [
+            k
+            for k, (g, m) in enumerate(out)
+            if not m
+            and g.height >= 0.6 * digit_height
+            and -reach <= bar.x0 - g.x1 <= reach
+            and bar.y1 <= g.y0 + 0.35 * digit_height
+            and max(g.x1, bar.x1) - g.x0 <= MAX_MERGED_ASPECT * digit_height
+        ]
+        if stems:
+            k = min(stems, key=lambda k: abs(bar.x0 - out[k][0].x1))
+            out[k] = (_merge(out[k][0], bar), False)
+            out = [item for item in out if item[0] is not bar]
+    return [g for g, _ in out], [m for _, m in out]
 
 
 def _join_crumbs(
@@ -1302,6 +1336,7 @@ def find_digits(
     marks = [
         _is_separator(g, digit_height, baseline) and not _overlaps_writing(g, groups, digit_height) for g in groups
     ]
+    groups, marks = _join_top_bars(groups, marks, digit_height, baseline)
     groups, marks = _join_crumbs(groups, marks, digit_height, baseline)
     # A number does not start with a slash: a steep stroke before everything else is a slanted 1.
     first = min(range(len(groups)), key=lambda k: groups[k].x0)
