@@ -171,9 +171,8 @@ TERMINAL_DASH_GAP = 0.5
 # running across this share of its width (and this many digit heights: a 1's stem is as narrow as it
 # is) at least HASH_BAR_GAP digit heights apart. Kept whole, not cut: tuning seeds 1-2 of
 # benchmarks/realistic.py, cheque amounts 426 -> 463 of 600 read exactly, no other picture changed.
-# A hash touching the digit beside it is cut with it, and its two pieces are joined again
-# (_whole_hash): tuning seeds 1-4, cheque amounts 952 -> 968 of 1,200, form fields -1 (two heavy 1s
-# touching at an end pass for a hash), every other read set unchanged.
+# A hash touching the first digit is cut with it, and its two pieces are joined again (_whole_hash):
+# tuning seeds 1-4, cheque amounts 952 -> 968 of 1,200, every other read set unchanged.
 HASH_ASPECT = 0.95
 HASH_BAR_SHARE = 0.7
 HASH_BAR_LENGTH = 0.4
@@ -840,15 +839,13 @@ def _is_hash(group: _Group, digit_height: float) -> bool:
     return len(centres) >= 2 and max(centres) - min(centres) >= HASH_BAR_GAP * digit_height
 
 
-def _whole_hash(pieces: list[_Group], first: bool, last: bool, digit_height: float) -> list[_Group]:
-    """A hash sign touching the digit next to it, at an end of the number, is cut with it into a 1
-    and a 4 beside that digit ("#37" read "1437"): the two pieces at that end make one again when
-    together they are a hash (:func:`_is_hash`)."""
+def _whole_hash(pieces: list[_Group], digit_height: float) -> list[_Group]:
+    """A hash sign touching the first digit ("#37") is cut with it into a 1 and a 4 before that digit
+    ("1437"): the first two pieces make one again when together they are a hash (:func:`_is_hash`).
+    Only before the number: after it, two heavy 1s touching passed for one, and no # there was cut."""
     pieces = sorted(pieces, key=lambda g: g.x0)
-    if first and _is_hash(joined := _merge(pieces[0], pieces[1]), digit_height):
-        pieces = [joined, *pieces[2:]]
-    if last and len(pieces) > 2 and _is_hash(joined := _merge(pieces[-2], pieces[-1]), digit_height):
-        pieces = [*pieces[:-2], joined]
+    if _is_hash(joined := _merge(pieces[0], pieces[1]), digit_height):
+        return [joined, *pieces[2:]]
     return pieces
 
 
@@ -1371,8 +1368,8 @@ def find_digits(
         pieces = _split(ink, mask, group, digit_height, score)
         if len(pieces) > 1:  # a slash or a dash touching a digit, cut off it, is still a separator
             pieces = [p for p in pieces if not _is_separator(p, digit_height, baseline)] or pieces
-        if len(pieces) > 2:
-            pieces = _whole_hash(pieces, group is ends[0], group is ends[1], digit_height)
+        if len(pieces) > 2 and group is ends[0]:
+            pieces = _whole_hash(pieces, digit_height)
         digits.extend(pieces)
     digits.sort(key=lambda g: (g.x0 + g.x1) / 2)
     if score is not None:
