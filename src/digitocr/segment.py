@@ -842,8 +842,8 @@ def _is_hash(group: _Group, digit_height: float) -> bool:
 def _whole_hash(pieces: list[_Group], digit_height: float) -> list[_Group]:
     """A hash sign touching the first digit ("#37") is cut with it into a 1 and a 4 before that digit
     ("1437"): the first two pieces make one again when together they are a hash (:func:`_is_hash`).
-    Only before the number: after it, two heavy 1s touching passed for one, and no # there was cut."""
-    pieces = sorted(pieces, key=lambda g: g.x0)
+    Only before the number: after it, two heavy 1s touching passed for one, and no # there was cut.
+    ``pieces`` are left to right, as :func:`_split` gives them."""
     if _is_hash(joined := _merge(pieces[0], pieces[1]), digit_height):
         return [joined, *pieces[2:]]
     return pieces
