@@ -286,9 +286,10 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
         extend_gap=width,  # a box or ruled line found along part of the picture runs on across the rest
     )
     # Only the lines' own pixels go (`thin_course`): a stroke crossing a ruled line, or lying along it
-    # and reaching past it, stays whole, where erasing the line's long runs cut it (a heavy 8 in two) or left a stub of the
-    # line on it (a 1 read 7). Tuning seeds 1-4 of benchmarks/realistic.py, 1,200 pictures per set:
-    # grid rows 1,086 -> 1,092, on a desk 1,074 -> 1,079, cheque amounts 968 -> 972 read exactly.
+    # and reaching past it, stays whole, where erasing the line's long runs cut it (a heavy 8 in two)
+    # or left a stub of the line on it (a 1 read 7). Tuning seeds 1-4 of benchmarks/realistic.py,
+    # 1,200 pictures per set: grid rows 1,086 -> 1,092, on a desk 1,074 -> 1,079, cheque amounts
+    # 968 -> 972 read exactly.
     cleaned = erase_lines(mask, [thin_course(mask, line) for line in hlines])
     # Cells of a comb field can be under half the picture's height: look for shorter runs, and
     # decide below which of them are borders.
