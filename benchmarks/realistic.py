@@ -18,7 +18,8 @@ the digits), numbers written on a line rising or falling by 1-12 degrees and cel
 photographed turned by 2-12 degrees, times, telephone numbers and figures in brackets (a colon,
 brackets and a dash among the digits), a form's fields (percentages, and numbers after the field's
 printed label), 1s and 7s written the continental way (a flag on the 1, a bar across the 7), digits
-small in an uncropped photo, slips of paper photographed lying on a desk, real handwriting that is not MNIST (UCI optdigits, 8×8, with scikit-learn installed), refusal
+small in an uncropped photo, slips of paper photographed lying on a desk, photos taken in dim light, numbers photographed
+from one side, real handwriting that is not MNIST (UCI optdigits, 8×8, with scikit-learn installed), refusal
 rates, and images per second.
 """
 
@@ -895,6 +896,66 @@ def on_a_desk(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> 
     return out
 
 
+def in_dim_light(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """A single digit (even ``k``) or a number of 2-7 digits (odd), composed as in
+    :func:`single_digits` and :func:`numbers`, photographed in a dim room: 2 to 30 times too little
+    light for the camera's exposure (white paper at 0.2-0.6 of full brightness), the light warm,
+    neutral or cool, the sensor's noise amplified, then JPEG. Their kind is "dim-single" or
+    "dim-number"."""
+    order = np.random.default_rng([seed, 18]).permutation(len(images))
+    out = []
+    used = 0
+    for k in range(n):
+        rng = _rng(seed, 18, k)
+        count = 1 if k % 2 == 0 else int(rng.integers(2, 8))
+        idx = order[used : used + count]
+        used += count
+        if count == 1:
+            sheet = _single(images[idx[0]], int(labels[idx[0]]), rng)
+        else:
+            sheet = _number([images[i] for i in idx], [int(labels[i]) for i in idx], rng)
+        arr = np.asarray(Image.open(io.BytesIO(sheet.data)).convert("RGB"), np.float32) / 255
+        # Exposure scales the light (linear), not the sRGB values: a factor e of the light is e^(1/2.2) of them.
+        exposure = rng.uniform(0.03, 0.45) ** (1 / 2.2)
+        cast = rng.choice([(1.0, 0.85, 0.6), (1.0, 1.0, 1.0), (0.8, 0.9, 1.0)])  # tungsten, neutral, daylight
+        arr = arr * exposure * np.asarray(cast, np.float32) + rng.normal(0, rng.uniform(0.005, 0.025), arr.shape)
+        img = Image.fromarray((np.clip(arr, 0, 1) * 255).astype(np.uint8))
+        out.append(
+            Sample(_encode(img, rng), sheet.label, "dim-" + ("single" if count == 1 else "number"), (), sheet.pen)
+        )
+    return out
+
+
+def at_an_angle(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """``n`` numbers of 2-10 MNIST test digits as in :func:`numbers`, photographed from one side: the
+    camera turned 15-50 degrees about the upright, so that the far end of the number is smaller (its
+    height 0.9-0.6 of the near end's) and drawn together; the far end is the left or the right.
+    Their kind says how much smaller ("angle-0.8-0.9", "angle-0.7-0.8", "angle-0.6-0.7")."""
+    out = []
+    for k in range(n):
+        rng = _rng(seed, 19, k)
+        idx = rng.choice(len(images), size=int(rng.integers(2, 11)), replace=False)
+        sample = _number([images[i] for i in idx], [int(labels[i]) for i in idx], rng)
+        picture = Image.open(io.BytesIO(sample.data)).convert("RGB")
+        w, h = picture.size
+        far = float(rng.uniform(0.6, 0.9))  # the far end's height, as a share of the near end's
+        d = (1 - far) * h / 2
+        # The far side drawn in towards the near one as well (foreshortening), by up to a fifth.
+        squeeze = (1 - far) * 0.5 * w
+        if rng.random() < 0.5:  # the far end on the right: its corners pulled in
+            corners = [(0, 0), (w - squeeze, d), (w - squeeze, h - d), (0, h)]
+        else:
+            corners = [(squeeze, d), (w, 0), (w, h), (squeeze, h - d)]
+        coeffs = _perspective_coeffs([(x, y) for x, y in corners], [(0, 0), (w, 0), (w, h), (0, h)])
+        fill = tuple(int(v) for v in np.median(np.asarray(picture).reshape(-1, 3), axis=0))
+        picture = picture.transform(
+            (w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR, fillcolor=fill
+        )
+        band = "0.8-0.9" if far >= 0.8 else "0.7-0.8" if far >= 0.7 else "0.6-0.7"
+        out.append(Sample(_encode(picture, rng), sample.label, f"angle-{band}", (), sample.pen))
+    return out
+
+
 def dataset_crops(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[tuple[np.ndarray, int]]:
     """Digits stored the way other handwriting datasets store them: drawn with a varied pen, cut to
     the ink and fitted into a 16-32 px square keeping the aspect (USPS 16×16, Semeion 16×16, cells
@@ -1206,6 +1267,17 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     results["desk_number_exact"] = float(
         np.mean([recognizer.read(s.data).text == s.label for s in desk if s.kind != "desk-single"])
     )
+    angled = at_an_angle(images, labels, n, seed)
+    results.update(_number_figures(recognizer, angled, "angle", "angle-", "far_end_height"))
+    dim = in_dim_light(images, labels, n, seed)
+    singles_dim = [s for s in dim if s.kind == "dim-single"]
+    preds = recognizer.predict([s.data for s in singles_dim])
+    results["dim_single_accuracy"] = float(
+        np.mean([str(p.digit) == s.label for p, s in zip(preds, singles_dim, strict=True)])
+    )
+    results["dim_number_exact"] = float(
+        np.mean([recognizer.read(s.data).text == s.label for s in dim if s.kind == "dim-number"])
+    )
     real = real_digits()
     if real is None:
         results["real_optdigits"] = "not measured: needs scikit-learn (pip install -e '.[bench]')"
@@ -1299,6 +1371,8 @@ def main() -> None:
             "amount": cheque_amounts(images, labels, 12, args.seed),
             "other": non_digits(12, args.seed),
             "desk": on_a_desk(images, labels, 12, args.seed),
+            "dim": in_dim_light(images, labels, 12, args.seed),
+            "angle": at_an_angle(images, labels, 12, args.seed),
             "squared": squared_paper(images, labels, 12, args.seed),
             "turned": turned_numbers(images, labels, 12, args.seed),
             "turned-cell": turned_cells(images, labels, 12, args.seed),

@@ -187,6 +187,16 @@ def test_read_a_number_on_a_slip_of_paper_on_a_desk(recognizer, test_digits, on_
         assert 100 < x0 < x1 < 100 + slip.shape[1] + 20 and 180 < y0 < y1 < 180 + slip.shape[0] + 60
 
 
+def test_a_number_photographed_in_dim_light_is_read(recognizer, test_digits):
+    """A number on paper photographed in a dim room (the paper at a quarter of full brightness,
+    under the 0.3 of a dark board) reads as it does in good light."""
+    images, _ = test_digits
+    page = number_image([images[i] for i in [0, 1, 2, 3, 4]])
+    dim = (page.astype(np.float32) * 0.25 + np.random.default_rng(0).normal(0, 1.0, page.shape)).clip(0, 255)
+    bright, read_dim = recognizer.read(png(page)), recognizer.read(png(dim.astype(np.uint8)))
+    assert len(bright.digits) == 5 and read_dim.text == bright.text
+
+
 def test_signs_before_and_after_an_amount_are_not_digits(test_digits):
     """With the default (pretrained) model: a plus or an asterisk at either end of a number is an
     unsure piece, left out of the text and listed as rejected (both were read as digits)."""

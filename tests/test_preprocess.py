@@ -317,6 +317,35 @@ def test_sixteen_bit_png(tmp_path, digits):
     assert similarity(to_mnist(path), to_mnist(paper_digit(d))) > 0.98
 
 
+@pytest.mark.parametrize("scale", [1, 16], ids=["8-bit values", "12-bit values"])
+def test_sixteen_bit_files_holding_fewer_bits_use_their_range(tmp_path, digits, scale):
+    """A 16-bit file whose values span only 8 bits (Pillow's convert("I;16") writes that) or 12 (a
+    scanner's or a camera's sensor) is not a black picture: it was read as blank."""
+    d = digits[0][6]
+    path = tmp_path / "deep.png"
+    Image.fromarray(paper_digit(d).astype(np.uint16) * scale).save(path)
+    assert load_image(path).max() > 0.9
+    assert similarity(to_mnist(path), to_mnist(paper_digit(d))) > 0.98
+
+
+@pytest.mark.parametrize(("paper", "ink"), [(0.3, 0.04), (0.2, 0.03), (0.12, 0.015)])
+def test_a_photo_taken_in_dim_light_is_dark_ink_on_paper(digits, paper, ink):
+    """Paper photographed in a dim room is darker than the 0.3 that marks a dark board: it was read
+    as light ink on a dark ground (a 7 read as a 1), and under 0.2 as blank. Such a picture is
+    brightened first, as a camera's exposure would."""
+    d = digits[0][0]  # a 7
+    rng = np.random.default_rng(0)
+    strength = 1 - paper_digit(d, 150) / 255.0
+    light = np.linspace(0.85, 1.15, 150)[None, :]  # the lamp to one side
+    picture = (paper - (paper - ink) * strength) * light + rng.normal(0, 0.005, strength.shape)
+    found = preprocess((np.clip(picture, 0, 1) * 255).astype(np.uint8))
+    assert found.dark_on_light and not found.blank
+    assert similarity(found.image, to_mnist(paper_digit(d, 150))) > 0.95
+    chalk = 0.08 + 0.3 * strength + rng.normal(0, 0.005, strength.shape)  # chalk on a board, as dim
+    on_board = preprocess((np.clip(chalk, 0, 1) * 255).astype(np.uint8))
+    assert not on_board.dark_on_light and similarity(on_board.image, found.image) > 0.95
+
+
 def test_exif_rotated_jpeg(tmp_path, digits):
     d = digits[0][7]
     upright = Image.fromarray(paper_digit(d, 100)).convert("RGB")

@@ -111,6 +111,15 @@ THICK_STROKE_WINDOW = 3.0
 # DARK_BOARD, light writing on a dark ground; in between the local deviations decide.
 LIGHT_PAPER = 0.6
 DARK_BOARD = 0.3
+# A picture with nothing in it brighter than DIM_PICTURE (smoothed) is underexposed: paper in a dim
+# room photographs at 0.2-0.5. It is brightened as a camera's exposure would, its brightest part to
+# EXPOSURE_TARGET, by at most MAX_GAIN (a black picture's noise stays faint). Read as it was, its
+# paper passed for a dark board, the writing was read as light ink on it (a 7 read as a confident 1),
+# and under 0.2 of brightness the whole picture was too flat to hold ink. Chalk on a board is
+# brighter than this, and a dim board's chalk is only made brighter.
+DIM_PICTURE = 0.6
+EXPOSURE_TARGET = 0.9
+MAX_GAIN = 8.0
 # A piece running along this share of one side of the frame, not reaching the opposite side, is the
 # edge of a shadow, the page or a neighbouring cell.
 EDGE_RUN = 0.5
@@ -264,13 +273,11 @@ def _pil_to_grey(image: Image.Image) -> np.ndarray:
     mode = image.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         arr = np.asarray(image, dtype=np.float64)
-        if mode.startswith("I;16"):
-            peak = 65535.0
-        else:
-            top = float(arr.max()) if arr.size else 1.0
-            peak = 1.0 if (mode == "F" and top <= 1.0) else (255.0 if top <= 255 else 65535.0)
-            if top > 65535:
-                peak = top
+        top = float(arr.max()) if arr.size else 1.0
+        # The range the values were stored in: [0, 1] floats, 8 bits kept in a 16-bit file (what
+        # Pillow's convert("I;16") writes), a 12-bit sensor's or scanner's, or the full 16 bits.
+        ranges = (1.0, 255.0, 4095.0, 65535.0, top) if mode == "F" else (255.0, 4095.0, 65535.0, top)
+        peak = next(p for p in ranges if top <= p)
         return np.clip(arr / peak, 0.0, 1.0).astype(np.float32)
     has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in image.info)
     if has_alpha:
@@ -794,11 +801,25 @@ def _lit_paper(small: np.ndarray, paper: np.ndarray) -> np.ndarray | None:
     return labels == int(np.argmax(joined)) if joined.max() else None
 
 
+def exposed(loaded: LoadedImage) -> LoadedImage:
+    """``loaded`` brightened if it is underexposed (see :data:`DIM_PICTURE`), else itself."""
+    grey = loaded.grey
+    if grey.size == 0 or float(grey.max()) >= DIM_PICTURE:
+        return loaded
+    brightest = float(_smooth(grey).max())
+    if brightest >= DIM_PICTURE or brightest <= 0.0:
+        return loaded
+    gain = min(MAX_GAIN, EXPOSURE_TARGET / brightest)
+    return replace(loaded, grey=np.clip(grey * gain, 0.0, 1.0).astype(np.float32))
+
+
 def on_the_page(loaded: LoadedImage, dark_on_light: bool | None = None) -> LoadedImage:
     """The sheet of paper :func:`find_page` finds, cut out of the picture and turned level (writing
     runs along a sheet's sides), the desk in the corners painted over as paper; or ``loaded``
     itself when there is none, or when the caller reads the picture as light ink on a dark ground
-    (``dark_on_light=False``: chalk on a board is no sheet on a desk)."""
+    (``dark_on_light=False``: chalk on a board is no sheet on a desk). An underexposed picture is
+    brightened first (:func:`exposed`)."""
+    loaded = exposed(loaded)
     page = None if dark_on_light is False else find_page(loaded.grey)
     if page is None:
         return loaded
