@@ -197,6 +197,31 @@ def test_a_number_photographed_in_dim_light_is_read(recognizer, test_digits):
     assert len(bright.digits) == 5 and read_dim.text == bright.text
 
 
+@pytest.mark.parametrize(("size", "width"), [(1000, 1), (2000, 2)])
+def test_digits_drawn_with_a_fine_pen_on_a_big_canvas_are_read(size, width):
+    """With the default (pretrained) model: a 0, 2, 4 and 7 drawn with a 1-2 px line on a canvas
+    of 1,000-2,000 px were read as 1s or refused (see test_preprocess's hairline test)."""
+    strokes = {
+        0: [("ellipse", [(130, 80), (270, 320)])],
+        2: [("arc", [(130, 70), (270, 210)]), ("line", [(258, 180), (130, 320), (280, 320)])],
+        4: [("line", [(220, 80), (120, 240), (290, 240)]), ("line", [(240, 150), (230, 330)])],
+        7: [("line", [(120, 90), (280, 90), (180, 320)])],
+    }
+    recognizer = Recognizer()
+    for digit, parts in strokes.items():
+        canvas = Image.new("L", (size, size), 255)
+        draw = ImageDraw.Draw(canvas)
+        for kind, points in parts:
+            xy = [(x * size / 400, y * size / 400) for x, y in points]
+            if kind == "line":
+                draw.line(xy, fill=0, width=width)
+            elif kind == "ellipse":
+                draw.ellipse(xy, outline=0, width=width)
+            else:
+                draw.arc(xy, 180, 40, fill=0, width=width)
+        assert recognizer.predict([canvas])[0].digit == digit
+
+
 def test_signs_before_and_after_an_amount_are_not_digits(test_digits):
     """With the default (pretrained) model: a plus or an asterisk at either end of a number is an
     unsure piece, left out of the text and listed as rejected (both were read as digits)."""

@@ -323,9 +323,11 @@ def test_sixteen_bit_files_holding_fewer_bits_use_their_range(tmp_path, digits, 
     scanner's or a camera's sensor) is not a black picture: it was read as blank."""
     d = digits[0][6]
     path = tmp_path / "deep.png"
-    Image.fromarray(paper_digit(d).astype(np.uint16) * scale).save(path)
-    assert load_image(path).max() > 0.9
-    assert similarity(to_mnist(path), to_mnist(paper_digit(d))) > 0.98
+    deep = paper_digit(d).astype(np.uint16) * scale
+    Image.fromarray(deep).save(path)
+    for picture in (path, deep):  # a file, and the array itself
+        assert load_image(picture).max() > 0.9
+        assert similarity(to_mnist(picture), to_mnist(paper_digit(d))) > 0.98
 
 
 @pytest.mark.parametrize(("paper", "ink"), [(0.3, 0.04), (0.2, 0.03), (0.12, 0.015)])
@@ -344,6 +346,28 @@ def test_a_photo_taken_in_dim_light_is_dark_ink_on_paper(digits, paper, ink):
     chalk = 0.08 + 0.3 * strength + rng.normal(0, 0.005, strength.shape)  # chalk on a board, as dim
     on_board = preprocess((np.clip(chalk, 0, 1) * 255).astype(np.uint8))
     assert not on_board.dark_on_light and similarity(on_board.image, found.image) > 0.95
+
+
+def hairline_seven(size: int, width: int) -> Image.Image:
+    """A 7 drawn with a ``width``-pixel line on a ``size``-pixel square canvas (a drawing program's
+    fine pen)."""
+    from PIL import ImageDraw
+
+    canvas = Image.new("L", (size, size), 255)
+    k = size / 400
+    ImageDraw.Draw(canvas).line([(120 * k, 90 * k), (280 * k, 90 * k), (180 * k, 320 * k)], fill=0, width=width)
+    return canvas
+
+
+@pytest.mark.parametrize(("size", "width"), [(400, 1), (1000, 1), (2000, 2)])
+def test_a_digit_drawn_with_a_hairline_on_a_big_canvas_keeps_its_strokes(size, width):
+    """Reduced to MNIST's size, a line 1 px wide on a 400-1000 px canvas faded to a trace (the model
+    read every such digit as a 1), and a 2-px line on a canvas reduced on loading broke into pieces
+    at the threshold (refused as 20 separate strokes). It keeps its shape, at a thin MNIST stroke."""
+    found = preprocess(hairline_seven(size, width))
+    drawn = to_mnist(hairline_seven(size, size // 40))  # the same 7 with a pen MNIST's width
+    assert found.pieces == 1 and (found.image > 0.5).mean() > 0.05
+    assert similarity(found.image, drawn) > 0.6
 
 
 def test_exif_rotated_jpeg(tmp_path, digits):

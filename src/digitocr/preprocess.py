@@ -45,6 +45,10 @@ WORK_BOX = 4 * MNIST_BOX
 # are brought to the 25th (thin ones) or 75th (thick ones) percentile.
 STROKE_RANGE = (7.4, 14.0)
 STROKE_TARGETS = (8.5, 11.8)
+# A digit whose ink at WORK_BOX is mostly faint (under this share of it stronger than 0.5) was drawn
+# with a hairline, faded by the reduction (a 1-px line on a 400-px drawing is 0.2 px wide there): it
+# is brought back to full strength first. A stroke of any width keeps most of its ink strong.
+HAIRLINE_SHARE = 0.25
 
 # Images larger than this are refused before decoding (a 50-megapixel photo is 200 MB as float32).
 MAX_PIXELS = 50_000_000
@@ -100,10 +104,11 @@ INK_SHARE_OF_PEAK = 0.6
 # whose grain passes Otsu's threshold in far more pixels than the digit has (tuning seeds 1-2: digits
 # small in a photo 580 -> 586 of 600, nothing else changed; the 99.8th always: +10 / -8).
 GRAIN_RATIO = 1.6
-# ... or, in a picture enlarged on loading, this share where it is joined to ink that passes: a stroke
-# a pixel or two wide is averaged with the paper around it, so its contrast varies along it (the
-# fainter side of a 0 was lost: a C). Joined only, so that a faint cell border beside the digit
-# stays out (a plain 0.4 kept it in small photographed cells). UCI optdigits, enlarged: 90.9% → 97.3%.
+# ... or, in a picture enlarged or reduced on loading, this share where it is joined to ink that
+# passes: a stroke a pixel or two wide is averaged with the paper around it, so its contrast varies
+# along it (the fainter side of a 0 was lost: a C; a 2-px line on a 2,000-px drawing broke into
+# pieces). Joined only, so that a faint cell border beside the digit stays out (a plain 0.4 kept it
+# in small photographed cells). UCI optdigits, enlarged: 90.9% → 97.3%.
 FAINT_INK_SHARE_OF_PEAK = 0.4
 # The paper is estimated through a window at least this many stroke widths wide (marker strokes).
 THICK_STROKE_WINDOW = 3.0
@@ -274,10 +279,8 @@ def _pil_to_grey(image: Image.Image) -> np.ndarray:
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         arr = np.asarray(image, dtype=np.float64)
         top = float(arr.max()) if arr.size else 1.0
-        # The range the values were stored in: [0, 1] floats, 8 bits kept in a 16-bit file (what
-        # Pillow's convert("I;16") writes), a 12-bit sensor's or scanner's, or the full 16 bits.
-        ranges = (1.0, 255.0, 4095.0, 65535.0, top) if mode == "F" else (255.0, 4095.0, 65535.0, top)
-        peak = next(p for p in ranges if top <= p)
+        ranges = (1.0, 255.0, 4095.0, 65535.0) if mode == "F" else (255.0, 4095.0, 65535.0)
+        peak = _stored_range(top, ranges)
         return np.clip(arr / peak, 0.0, 1.0).astype(np.float32)
     has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in image.info)
     if has_alpha:
@@ -286,6 +289,13 @@ def _pil_to_grey(image: Image.Image) -> np.ndarray:
     if mode in ("1", "L"):
         return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
     return _luminance(np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0)
+
+
+def _stored_range(top: float, ranges: tuple[float, ...]) -> float:
+    """The range a picture's values were stored in, from its largest value ``top``: the first of
+    ``ranges`` that holds it (8 bits kept in a 16-bit file, as Pillow's convert("I;16") writes them,
+    a 12-bit sensor's or scanner's, the full 16 bits), else ``top`` itself."""
+    return next((r for r in ranges if top <= r), max(top, 1.0))
 
 
 def _luminance(rgb: np.ndarray) -> np.ndarray:
@@ -334,7 +344,7 @@ def _array_to_grey(arr: np.ndarray) -> np.ndarray:
     elif arr.dtype == np.uint8:
         x = arr.astype(np.float32) / 255.0
     elif arr.dtype == np.uint16:
-        x = arr.astype(np.float32) / 65535.0
+        x = arr.astype(np.float32) / _stored_range(float(arr.max()), (255.0, 4095.0, 65535.0))
     elif np.issubdtype(arr.dtype, np.number):
         x = arr.astype(np.float32)
         if not np.isfinite(x).all():
@@ -1429,13 +1439,16 @@ def disk(radius: int) -> np.ndarray:
     return (x * x + y * y) <= radius * radius + radius  # a rounder disk than r² for small radii
 
 
-def ink_to_mnist(ink: np.ndarray, normalize_stroke: bool = True) -> np.ndarray:
+def ink_to_mnist(ink: np.ndarray, normalize_stroke: bool = True, hairline: bool = False) -> np.ndarray:
     """The ink of one digit (float (h, w) in [0, 1], white on black, nothing else on it) → 28×28.
 
     Crop to the ink, scale so the long side is :data:`WORK_BOX`, bring the stroke width into
     MNIST's range by grey dilation or erosion with a disk, reduce to fit 20×20 (anti-aliased by
     Pillow's resampling), and paste into 28×28 with the centre of mass at (14, 14), shifted by
-    whole pixels as MNIST was.
+    whole pixels as MNIST was. ``hairline``: a digit drawn with a hairline, faded to a trace by the
+    reduction, is first brought back to full strength (see :data:`HAIRLINE_SHARE`); for a picture
+    of one digit, not for the pieces a number is cut into, where a faint sliver would gain a
+    digit's strength.
     """
     ink = np.asarray(ink, dtype=np.float32)
     out = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
@@ -1453,6 +1466,13 @@ def ink_to_mnist(ink: np.ndarray, normalize_stroke: bool = True) -> np.ndarray:
         work = np.pad(work, pad)
         low, high = STROKE_RANGE
         current = stroke_width(work)
+        traced = work > 0.05
+        if hairline and (work > 0.5).sum() < HAIRLINE_SHARE * traced.sum():
+            # A hairline (a fine pen drawn large, a 1-px line on a big canvas) is averaged away when
+            # the digit is reduced: what is left is a faint trace of the stroke. Bring it back to
+            # full strength, so that it can be widened like any thin stroke.
+            work = np.clip(work / max(float(np.percentile(work[traced], 95)), 1e-3), 0.0, 1.0)
+            current = stroke_width(work)
         if 0 < current < low:
             radius = max(1, round((STROKE_TARGETS[0] - current) / 2))
             work = ndi.grey_dilation(work, footprint=disk(radius))
@@ -1671,7 +1691,7 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     forces the polarity (by default the picture decides: :func:`polarity`).
     """
     loaded = on_the_page(source if isinstance(source, LoadedImage) else open_image(source), dark_on_light)
-    faint = FAINT_INK_SHARE_OF_PEAK if loaded.enlarged else None
+    faint = FAINT_INK_SHARE_OF_PEAK if loaded.enlarged or loaded.scale > 1 else None
     ink = extract_ink(loaded.grey, dark_on_light=dark_on_light, faint_share=faint)
     blank = Preprocessed(
         np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), None, True, ink.dark_on_light, 0.0, 0, ink.polarity_sure
@@ -1698,7 +1718,7 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     # survive the line rules; a digit reaches into the picture.
     if not mask.any() or only_at_the_frame(mask):
         return blank
-    image = ink_to_mnist(soft_ink(ink, mask))
+    image = ink_to_mnist(soft_ink(ink, mask), hairline=True)
     rows = np.nonzero(mask.any(axis=1))[0]
     cols = np.nonzero(mask.any(axis=0))[0]
     box = loaded.box(cols[0], rows[0], cols[-1] + 1, rows[-1] + 1)
