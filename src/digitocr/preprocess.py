@@ -152,6 +152,10 @@ RULE_INSIDE = 0.15
 INNER_BORDER = 1.25
 # A grey picture's frame settles its polarity unless the strong marks say otherwise by this factor.
 STRONG_MAJORITY = 3.0
+# A digit under ZOOM_SHARE of the picture's height and width is looked at again in the part of the
+# picture round it, ZOOM_MARGIN of its size more on each side.
+ZOOM_SHARE = 0.1
+ZOOM_MARGIN = 0.5
 # When the digit kept is under this share of the lines and borders erased, they were most of the ink.
 LINES_DOMINATE = 0.1
 # A piece of ink lies on a line found at half the threshold when this share of it does.
@@ -1691,6 +1695,10 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     forces the polarity (by default the picture decides: :func:`polarity`).
     """
     loaded = on_the_page(source if isinstance(source, LoadedImage) else open_image(source), dark_on_light)
+    return _preprocess(loaded, dark_on_light)
+
+
+def _preprocess(loaded: LoadedImage, dark_on_light: bool | None, zoom: bool = True) -> Preprocessed:
     faint = FAINT_INK_SHARE_OF_PEAK if loaded.enlarged or loaded.scale > 1 else None
     ink = extract_ink(loaded.grey, dark_on_light=dark_on_light, faint_share=faint)
     blank = Preprocessed(
@@ -1718,9 +1726,23 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     # survive the line rules; a digit reaches into the picture.
     if not mask.any() or only_at_the_frame(mask):
         return blank
-    image = ink_to_mnist(soft_ink(ink, mask), hairline=True)
     rows = np.nonzero(mask.any(axis=1))[0]
     cols = np.nonzero(mask.any(axis=0))[0]
+    height, width = mask.shape
+    if zoom and max(rows[-1] + 1 - rows[0], 1) < ZOOM_SHARE * height and cols[-1] + 1 - cols[0] < ZOOM_SHARE * width:
+        # A digit small in the picture (a form cell in a photo nobody cropped): the rules for box
+        # borders and frames work on a picture of the cell, so look again at the part round it.
+        reach = round(ZOOM_MARGIN * max(rows[-1] + 1 - rows[0], cols[-1] + 1 - cols[0]))
+        y0, y1 = max(0, rows[0] - reach), min(height, rows[-1] + 1 + reach)
+        x0, x1 = max(0, cols[0] - reach), min(width, cols[-1] + 1 + reach)
+        part = LoadedImage(
+            loaded.grey[y0:y1, x0:x1].copy(),
+            loaded.original_size,
+            loaded.scale,
+            _compose(loaded.placement, (1.0, 0.0, float(x0), 0.0, 1.0, float(y0))),
+        )
+        return _preprocess(part, ink.dark_on_light, zoom=False)
+    image = ink_to_mnist(soft_ink(ink, mask), hairline=True)
     box = loaded.box(cols[0], rows[0], cols[-1] + 1, rows[-1] + 1)
     # Pieces that matter for the shape check: crumbs of texture or shadow kept beside the digit are
     # not strokes.
