@@ -858,22 +858,29 @@ def small_in_photo(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0
     return out
 
 
-def on_a_desk(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
-    """A slip of paper photographed lying on a desk: a single digit (even ``k``) or a number (odd),
-    composed as in :func:`single_digits` and :func:`numbers`, turned up to 20°, on a dark or
-    mid-grey desk with a wood-like grain, covering 4-60% of the picture, lit unevenly."""
-    order = np.random.default_rng([seed, 12]).permutation(len(images))
-    out = []
+def _sheets(images: np.ndarray, labels: np.ndarray, n: int, seed: int, stream: int):
+    """``n`` pictures of paper to photograph, each with the generator that made it (to go on with):
+    a single digit (even ``k``) or a number of 2-7 digits (odd), composed as in
+    :func:`single_digits` and :func:`numbers`, each test digit used once."""
+    order = np.random.default_rng([seed, stream]).permutation(len(images))
     used = 0
     for k in range(n):
-        rng = _rng(seed, 12, k)
+        rng = _rng(seed, stream, k)
         count = 1 if k % 2 == 0 else int(rng.integers(2, 8))
         idx = order[used : used + count]
         used += count
         if count == 1:
-            sheet = _single(images[idx[0]], int(labels[idx[0]]), rng)
+            yield rng, _single(images[idx[0]], int(labels[idx[0]]), rng)
         else:
-            sheet = _number([images[i] for i in idx], [int(labels[i]) for i in idx], rng)
+            yield rng, _number([images[i] for i in idx], [int(labels[i]) for i in idx], rng)
+
+
+def on_a_desk(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """A slip of paper photographed lying on a desk: a single digit (even ``k``) or a number (odd),
+    composed as in :func:`single_digits` and :func:`numbers`, turned up to 20°, on a dark or
+    mid-grey desk with a wood-like grain, covering 4-60% of the picture, lit unevenly."""
+    out = []
+    for rng, sheet in _sheets(images, labels, n, seed, 12):
         paper = Image.open(io.BytesIO(sheet.data)).convert("RGB")
         angle = rng.uniform(-20, 20)
         cover = Image.new("L", paper.size, 255).rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
@@ -902,18 +909,8 @@ def in_dim_light(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) 
     light for the camera's exposure (white paper at 0.2-0.6 of full brightness), the light warm,
     neutral or cool, the sensor's noise amplified, then JPEG. Their kind is "dim-single" or
     "dim-number"."""
-    order = np.random.default_rng([seed, 18]).permutation(len(images))
     out = []
-    used = 0
-    for k in range(n):
-        rng = _rng(seed, 18, k)
-        count = 1 if k % 2 == 0 else int(rng.integers(2, 8))
-        idx = order[used : used + count]
-        used += count
-        if count == 1:
-            sheet = _single(images[idx[0]], int(labels[idx[0]]), rng)
-        else:
-            sheet = _number([images[i] for i in idx], [int(labels[i]) for i in idx], rng)
+    for rng, sheet in _sheets(images, labels, n, seed, 18):
         arr = np.asarray(Image.open(io.BytesIO(sheet.data)).convert("RGB"), np.float32) / 255
         # Exposure scales the light (linear), not the sRGB values: a factor e of the light is e^(1/2.2) of them.
         exposure = rng.uniform(0.03, 0.45) ** (1 / 2.2)
@@ -921,7 +918,13 @@ def in_dim_light(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) 
         arr = arr * exposure * np.asarray(cast, np.float32) + rng.normal(0, rng.uniform(0.005, 0.025), arr.shape)
         img = Image.fromarray((np.clip(arr, 0, 1) * 255).astype(np.uint8))
         out.append(
-            Sample(_encode(img, rng), sheet.label, "dim-" + ("single" if count == 1 else "number"), (), sheet.pen)
+            Sample(
+                _encode(img, rng),
+                sheet.label,
+                "dim-" + ("single" if sheet.kind == "single" else "number"),
+                (),
+                sheet.pen,
+            )
         )
     return out
 
@@ -1258,26 +1261,10 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     results["small_in_photo_accuracy"] = float(
         np.mean([str(p.digit) == s.label for p, s in zip(preds, small, strict=True)])
     )
-    desk = on_a_desk(images, labels, n, seed)
-    singles_on_desk = [s for s in desk if s.kind == "desk-single"]
-    preds = recognizer.predict([s.data for s in singles_on_desk])
-    results["desk_single_accuracy"] = float(
-        np.mean([str(p.digit) == s.label for p, s in zip(preds, singles_on_desk, strict=True)])
-    )
-    results["desk_number_exact"] = float(
-        np.mean([recognizer.read(s.data).text == s.label for s in desk if s.kind != "desk-single"])
-    )
+    results.update(_singles_and_numbers(recognizer, on_a_desk(images, labels, n, seed), "desk"))
     angled = at_an_angle(images, labels, n, seed)
     results.update(_number_figures(recognizer, angled, "angle", "angle-", "far_end_height"))
-    dim = in_dim_light(images, labels, n, seed)
-    singles_dim = [s for s in dim if s.kind == "dim-single"]
-    preds = recognizer.predict([s.data for s in singles_dim])
-    results["dim_single_accuracy"] = float(
-        np.mean([str(p.digit) == s.label for p, s in zip(preds, singles_dim, strict=True)])
-    )
-    results["dim_number_exact"] = float(
-        np.mean([recognizer.read(s.data).text == s.label for s in dim if s.kind == "dim-number"])
-    )
+    results.update(_singles_and_numbers(recognizer, in_dim_light(images, labels, n, seed), "dim"))
     real = real_digits()
     if real is None:
         results["real_optdigits"] = "not measured: needs scikit-learn (pip install -e '.[bench]')"
@@ -1300,6 +1287,21 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     results["refused_by_kind"] = {k: float(np.mean(v)) for k, v in sorted(by_kind.items())}
     results["machine"] = f"{platform.machine()} {os.cpu_count()} CPUs, torch threads 1"
     return results
+
+
+def _singles_and_numbers(recognizer, samples: list[Sample], name: str) -> dict[str, float]:
+    """Pictures of a single digit (kind ``{name}-single``), read with ``predict``, and of a number,
+    read with ``read``: ``{name}_single_accuracy`` and ``{name}_number_exact``."""
+    singles = [s for s in samples if s.kind == f"{name}-single"]
+    preds = recognizer.predict([s.data for s in singles])
+    return {
+        f"{name}_single_accuracy": float(
+            np.mean([str(p.digit) == s.label for p, s in zip(preds, singles, strict=True)])
+        ),
+        f"{name}_number_exact": float(
+            np.mean([recognizer.read(s.data).text == s.label for s in samples if s.kind != f"{name}-single"])
+        ),
+    }
 
 
 def _read_numbers(recognizer, samples: list[Sample]) -> tuple[list[bool], float]:
