@@ -1729,10 +1729,11 @@ def _preprocess(loaded: LoadedImage, dark_on_light: bool | None, zoom: bool = Tr
     rows = np.nonzero(mask.any(axis=1))[0]
     cols = np.nonzero(mask.any(axis=0))[0]
     height, width = mask.shape
-    if zoom and max(rows[-1] + 1 - rows[0], 1) < ZOOM_SHARE * height and cols[-1] + 1 - cols[0] < ZOOM_SHARE * width:
+    tall, wide = rows[-1] + 1 - rows[0], cols[-1] + 1 - cols[0]
+    if zoom and tall < ZOOM_SHARE * height and wide < ZOOM_SHARE * width:
         # A digit small in the picture (a form cell in a photo nobody cropped): the rules for box
         # borders and frames work on a picture of the cell, so look again at the part round it.
-        reach = round(ZOOM_MARGIN * max(rows[-1] + 1 - rows[0], cols[-1] + 1 - cols[0]))
+        reach = round(ZOOM_MARGIN * max(tall, wide))
         y0, y1 = max(0, rows[0] - reach), min(height, rows[-1] + 1 + reach)
         x0, x1 = max(0, cols[0] - reach), min(width, cols[-1] + 1 + reach)
         part = LoadedImage(
@@ -1741,7 +1742,7 @@ def _preprocess(loaded: LoadedImage, dark_on_light: bool | None, zoom: bool = Tr
             loaded.scale,
             _compose(loaded.placement, (1.0, 0.0, float(x0), 0.0, 1.0, float(y0))),
         )
-        return _preprocess(part, ink.dark_on_light, zoom=False)
+        return replace(_preprocess(part, ink.dark_on_light, zoom=False), polarity_sure=ink.polarity_sure)
     image = ink_to_mnist(soft_ink(ink, mask), hairline=True)
     box = loaded.box(cols[0], rows[0], cols[-1] + 1, rows[-1] + 1)
     # Pieces that matter for the shape check: crumbs of texture or shadow kept beside the digit are
