@@ -949,7 +949,7 @@ def at_an_angle(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -
             corners = [(0, 0), (w - squeeze, d), (w - squeeze, h - d), (0, h)]
         else:
             corners = [(squeeze, d), (w, 0), (w, h), (squeeze, h - d)]
-        coeffs = _perspective_coeffs([(x, y) for x, y in corners], [(0, 0), (w, 0), (w, h), (0, h)])
+        coeffs = _perspective_coeffs(corners, [(0, 0), (w, 0), (w, h), (0, h)])
         fill = tuple(int(v) for v in np.median(np.asarray(picture).reshape(-1, 3), axis=0))
         picture = picture.transform(
             (w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR, fillcolor=fill

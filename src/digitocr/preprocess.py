@@ -1736,11 +1736,10 @@ def _preprocess(loaded: LoadedImage, dark_on_light: bool | None, zoom: bool = Tr
         reach = round(ZOOM_MARGIN * max(tall, wide))
         y0, y1 = max(0, rows[0] - reach), min(height, rows[-1] + 1 + reach)
         x0, x1 = max(0, cols[0] - reach), min(width, cols[-1] + 1 + reach)
-        part = LoadedImage(
-            loaded.grey[y0:y1, x0:x1].copy(),
-            loaded.original_size,
-            loaded.scale,
-            _compose(loaded.placement, (1.0, 0.0, float(x0), 0.0, 1.0, float(y0))),
+        part = replace(
+            loaded,
+            grey=loaded.grey[y0:y1, x0:x1].copy(),
+            placement=_compose(loaded.placement, (1.0, 0.0, float(x0), 0.0, 1.0, float(y0))),
         )
         return replace(_preprocess(part, ink.dark_on_light, zoom=False), polarity_sure=ink.polarity_sure)
     image = ink_to_mnist(soft_ink(ink, mask), hairline=True)
