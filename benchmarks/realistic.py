@@ -929,6 +929,31 @@ def in_dim_light(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) 
     return out
 
 
+def under_glare(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """A single digit (even ``k``) or a number of 2-7 digits (odd), composed as in
+    :func:`single_digits` and :func:`numbers`, photographed with a lamp's glare on the paper: a
+    bright oval spot (its width 0.1-0.35 of the picture's long side) somewhere on the picture, adding
+    0.2-1.0 times white paper's light at its centre (from a faint sheen to paper burnt out white), so
+    the ink under it is lighter by the same amount of light as the paper. Then noise and JPEG. Their
+    kind is "glare-single" or "glare-number"."""
+    out = []
+    for rng, sheet in _sheets(images, labels, n, seed, 20):
+        arr = np.asarray(Image.open(io.BytesIO(sheet.data)).convert("RGB"), np.float32) / 255
+        h, w = arr.shape[:2]
+        sigma = rng.uniform(0.1, 0.35) * max(h, w) / 2
+        aspect = rng.uniform(0.5, 2.0)
+        cy, cx = rng.uniform(0.1, 0.9) * h, rng.uniform(0.1, 0.9) * w
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        spot = np.exp(-(((xx - cx) / (sigma * aspect)) ** 2 + ((yy - cy) * aspect / sigma) ** 2) / 2)
+        # Glare adds light (linear, not sRGB values): a specular reflection of a white lamp.
+        light = arr**2.2 + rng.uniform(0.2, 1.0) * spot[..., None]
+        arr = np.clip(light, 0, 1) ** (1 / 2.2) + rng.normal(0, rng.uniform(0.0, 0.015), arr.shape)
+        img = Image.fromarray((np.clip(arr, 0, 1) * 255).astype(np.uint8))
+        kind = "glare-" + ("single" if sheet.kind == "single" else "number")
+        out.append(Sample(_encode(img, rng), sheet.label, kind, (), sheet.pen))
+    return out
+
+
 def at_an_angle(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
     """``n`` numbers of 2-10 MNIST test digits as in :func:`numbers`, photographed from one side: the
     camera turned 15-50 degrees about the upright, so that the far end of the number is smaller (its
@@ -1265,6 +1290,7 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     angled = at_an_angle(images, labels, n, seed)
     results.update(_number_figures(recognizer, angled, "angle", "angle-", "far_end_height"))
     results.update(_singles_and_numbers(recognizer, in_dim_light(images, labels, n, seed), "dim"))
+    results.update(_singles_and_numbers(recognizer, under_glare(images, labels, n, seed), "glare"))
     real = real_digits()
     if real is None:
         results["real_optdigits"] = "not measured: needs scikit-learn (pip install -e '.[bench]')"
@@ -1374,6 +1400,7 @@ def main() -> None:
             "other": non_digits(12, args.seed),
             "desk": on_a_desk(images, labels, 12, args.seed),
             "dim": in_dim_light(images, labels, 12, args.seed),
+            "glare": under_glare(images, labels, 12, args.seed),
             "angle": at_an_angle(images, labels, 12, args.seed),
             "squared": squared_paper(images, labels, 12, args.seed),
             "turned": turned_numbers(images, labels, 12, args.seed),
