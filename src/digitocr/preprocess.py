@@ -134,9 +134,10 @@ MAX_GAIN = 8.0
 # under the brighter half of the excess (99.5th percentile of the ink's contrast) are fainter than
 # GLARE_FADED of the ink beside it (90th percentile; GLARE_INK_PIXELS of each at least) but still
 # ink (MIN_INK_CONTRAST); printed lines (across half the picture, found as find_lines finds them,
-# a little tilted or broken) do not count, being fainter than writing wherever they are. The glare is then subtracted from paper and ink alike, and the
-# picture's digit is kept down to FAINT_INK_SHARE_OF_PEAK of the darkest writing: the glare's
-# burnt-out centre leaves its ink lighter than the subtraction can restore. Uneven light brightens
+# a little tilted or broken) do not count, being fainter than writing wherever they are. The glare
+# is then subtracted from paper and ink alike, and the picture's digit is kept down to
+# FAINT_INK_SHARE_OF_PEAK of the darkest writing: the glare's burnt-out centre leaves its ink
+# lighter than the subtraction can restore. Uneven light brightens
 # part of the paper too, but it multiplies and the ink keeps its contrast: taken for glare without
 # the last two marks, it was in a third of all pictures, and reading numbers lost 75 of 5,400 on
 # tuning seeds 1-2 (with them: 2 lost and 3 gained of the 10,800 pictures of every other set).
@@ -488,13 +489,20 @@ def _background(grey: np.ndarray, percentile: float) -> np.ndarray:
     height, width = grey.shape
     # Work at a short side of BACKGROUND_SIDE pixels whatever the size: the rank filter's cost grows
     # with the window area, and the background is smooth anyway.
-    factor = max(1.0, min(height, width) / BACKGROUND_SIDE)
-    small_size = (max(1, round(width / factor)), max(1, round(height / factor)))
-    small = _resize(grey, small_size, Image.Resampling.BOX) if factor > 1 else grey
+    small = _reduced(grey)
     window = max(3, min(small.shape) // 2)
     bg = ndi.percentile_filter(small, percentile, size=window, mode="reflect")
     bg = ndi.uniform_filter(bg, size=max(3, window // 2), mode="nearest")
-    return _resize(bg, (width, height)) if factor > 1 else bg
+    return _resize(bg, (width, height)) if small.shape != grey.shape else bg
+
+
+def _reduced(grey: np.ndarray) -> np.ndarray:
+    """``grey`` averaged down to a short side of :data:`BACKGROUND_SIDE` pixels (itself if smaller)."""
+    height, width = grey.shape
+    factor = max(1.0, min(height, width) / BACKGROUND_SIDE)
+    if factor == 1.0:
+        return grey
+    return _resize(grey, (max(1, round(width / factor)), max(1, round(height / factor))), Image.Resampling.BOX)
 
 
 def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
@@ -599,7 +607,7 @@ def extract_ink(
         dark_on_light, sure = _polarity(smooth)
     # A grey closing (opening for light ink) wider than any stroke removes the strokes and keeps
     # everything wider, shadows with sharp edges included: closings preserve step edges.
-    size = _paper_window(grey.shape)[0]
+    size = _paper_window(grey.shape)
     found = _ink_and_mask(smooth, size, dark_on_light, peak_share, faint_share)
     if found is not None and thick_strokes:
         # A marker's strokes can be wider than the window: their middles then pass for paper and the
@@ -895,11 +903,11 @@ def deglared(loaded: LoadedImage, dark_on_light: bool | None = None) -> LoadedIm
     height, width = grey.shape
     if dark_on_light is False or min(height, width) < MNIST_SIZE:
         return loaded
-    factor = max(1.0, min(height, width) / BACKGROUND_SIDE)
-    small = _resize(grey, (max(1, round(width / factor)), max(1, round(height / factor))), Image.Resampling.BOX)
+    small = _reduced(grey)
     if dark_on_light is None and float(np.median(small)) < LIGHT_PAPER:
         return loaded
-    paper = ndi.grey_closing(small, size=_paper_window(small.shape, 3), mode="reflect")
+    window = _paper_window(small.shape, 3)
+    paper = ndi.grey_closing(small, size=(window, window), mode="reflect")
     if float(paper.max()) < GLARE_BURNT:
         return loaded
     paper = paper**GAMMA
@@ -907,7 +915,7 @@ def deglared(loaded: LoadedImage, dark_on_light: bool | None = None) -> LoadedIm
     top = float(glare.max())
     if top < GLARE_LIGHT:
         return loaded
-    found = _ink_and_mask(_smooth(grey), _paper_window(grey.shape)[0], True, 0.0)
+    found = _ink_and_mask(_smooth(grey), _paper_window(grey.shape), True, 0.0)
     if found is None:
         return loaded
     ink, mask, _ = found
@@ -930,10 +938,9 @@ def deglared(loaded: LoadedImage, dark_on_light: bool | None = None) -> LoadedIm
     return replace(loaded, grey=(light ** (1 / GAMMA)).astype(np.float32), glare=True)
 
 
-def _paper_window(shape: tuple[int, ...], least: int = 5) -> tuple[int, int]:
-    """The grey closing that sees the paper in a picture of ``shape``: wider than any stroke."""
-    size = max(least, round(0.3 * min(shape[:2])), round(0.08 * max(shape[:2])))
-    return size, size
+def _paper_window(shape: tuple[int, ...], least: int = 5) -> int:
+    """The side of the grey closing that sees the paper in a picture of ``shape``: wider than any stroke."""
+    return max(least, round(0.3 * min(shape[:2])), round(0.08 * max(shape[:2])))
 
 
 def _compose(outer: tuple[float, ...], inner: tuple[float, ...]) -> tuple[float, float, float, float, float, float]:
