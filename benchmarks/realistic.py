@@ -143,6 +143,17 @@ def _apply_ink(page: np.ndarray, alpha: np.ndarray, colour: np.ndarray, strength
     page[:] = page * (1 - a) + page * colour * a  # ink absorbs light: darker on darker paper
 
 
+def _write(page: np.ndarray, alpha: np.ndarray, rng: np.random.Generator, faint: float | None = None) -> None:
+    """The writing's ink on the page: a pen (:data:`INK_COLOURS`) or, when ``faint`` is given, a
+    pencil pressed lightly: grey graphite, grainy where it caught the paper's tooth, taking at most
+    ``faint`` of the paper's light."""
+    if faint is None:
+        _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+        return
+    grain = ndi.gaussian_filter(rng.uniform(0.4, 1.0, alpha.shape).astype(np.float32), 0.6)
+    _apply_ink(page, alpha * grain / float(grain.max()), np.full(3, 1.0 - faint, np.float32))
+
+
 def _digit_alpha(digit: np.ndarray, height: int, rng: np.random.Generator, stroke: float) -> np.ndarray:
     """An MNIST digit as a pen stroke: scaled to ``height``, slanted, thickened or thinned, sharp-edged."""
     size = max(8, round(height * 28 / 20))  # the 20-px digit box becomes `height` pixels
@@ -250,8 +261,9 @@ def _encode(img: Image.Image, rng: np.random.Generator) -> bytes:
 # ---------------------------------------------------------------------------------------------
 
 
-def _single(digit: np.ndarray, label: int, rng: np.random.Generator) -> Sample:
-    """One digit photographed or scanned: in a form cell, on ruled paper, or on a plain page."""
+def _single(digit: np.ndarray, label: int, rng: np.random.Generator, faint: float | None = None) -> Sample:
+    """One digit photographed or scanned: in a form cell, on ruled paper, or on a plain page;
+    written in faint pencil when ``faint`` is given (see :func:`_write`)."""
     height = int(rng.integers(18, 160))
     pen = rng.uniform(-1.0, 2.5)
     alpha_digit = _digit_alpha(digit, height, rng, stroke=pen)
@@ -284,13 +296,23 @@ def _single(digit: np.ndarray, label: int, rng: np.random.Generator) -> Sample:
     colour = _ink_colour(rng)
     line_colour = np.clip(np.array([0.55, 0.6, 0.8]) * rng.uniform(0.3, 1.0), 0, 1)
     _apply_ink(page, lines, line_colour, rng.uniform(0.5, 1.0))
-    _apply_ink(page, alpha, colour, rng.uniform(0.75, 1.0))
+    if faint is None:
+        _apply_ink(page, alpha, colour, rng.uniform(0.75, 1.0))
+    else:
+        _write(page, alpha, rng, faint)
     return Sample(_encode(_degrade(page, rng), rng), str(label), "single", ((x, y, x + dw, y + dh),), pen)
 
 
-def _number(digits: list[np.ndarray], labels: list[int], rng: np.random.Generator, turn: float = 0.0) -> Sample:
+def _number(
+    digits: list[np.ndarray],
+    labels: list[int],
+    rng: np.random.Generator,
+    turn: float = 0.0,
+    faint: float | None = None,
+) -> Sample:
     """A number on one line: amount, register or meter reading, postal code, with its clutter;
-    written on a line rising (or falling) by ``turn`` degrees when given (see :func:`_turned`)."""
+    written on a line rising (or falling) by ``turn`` degrees when given (see :func:`_turned`), in
+    faint pencil when ``faint`` is given (see :func:`_write`)."""
     height = int(rng.integers(22, 90))
     stroke = rng.uniform(-1.0, 2.5)
     alphas = [_digit_alpha(d, int(height * rng.uniform(0.9, 1.1)), rng, stroke + rng.normal(0, 0.3)) for d in digits]
@@ -355,7 +377,7 @@ def _number(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
         (alpha, lines), boxes = _turned([alpha, lines], boxes, turn)
         page = _paper(*alpha.shape, rng)
     _print_lines(page, lines, rng)
-    _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+    _write(page, alpha, rng, faint)
     text = "".join(map(str, labels))
     return Sample(_encode(_degrade(page, rng), rng), text, f"number-{spacing}", tuple(boxes), stroke)
 
@@ -858,21 +880,25 @@ def small_in_photo(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0
     return out
 
 
-def _sheets(images: np.ndarray, labels: np.ndarray, n: int, seed: int, stream: int):
+def _sheets(
+    images: np.ndarray, labels: np.ndarray, n: int, seed: int, stream: int, faint: tuple[float, float] | None = None
+):
     """``n`` pictures of paper to photograph, each with the generator that made it (to go on with):
     a single digit (even ``k``) or a number of 2-7 digits (odd), composed as in
-    :func:`single_digits` and :func:`numbers`, each test digit used once."""
+    :func:`single_digits` and :func:`numbers`, each test digit used once; written in faint pencil
+    taking a share of the light drawn from ``faint`` when given."""
     order = np.random.default_rng([seed, stream]).permutation(len(images))
     used = 0
     for k in range(n):
         rng = _rng(seed, stream, k)
         count = 1 if k % 2 == 0 else int(rng.integers(2, 8))
+        pencil = None if faint is None else float(rng.uniform(*faint))
         idx = order[used : used + count]
         used += count
         if count == 1:
-            yield rng, _single(images[idx[0]], int(labels[idx[0]]), rng)
+            yield rng, _single(images[idx[0]], int(labels[idx[0]]), rng, pencil)
         else:
-            yield rng, _number([images[i] for i in idx], [int(labels[i]) for i in idx], rng)
+            yield rng, _number([images[i] for i in idx], [int(labels[i]) for i in idx], rng, faint=pencil)
 
 
 def on_a_desk(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
@@ -951,6 +977,18 @@ def under_glare(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -
         img = Image.fromarray((np.clip(arr, 0, 1) * 255).astype(np.uint8))
         kind = "glare-" + ("single" if sheet.kind == "single" else "number")
         out.append(Sample(_encode(img, rng), sheet.label, kind, (), sheet.pen))
+    return out
+
+
+def in_faint_pencil(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """A single digit (even ``k``) or a number of 2-7 digits (odd), composed as in
+    :func:`single_digits` and :func:`numbers` but written in pencil pressed lightly: grey, grainy
+    graphite taking at most 12-40% of the paper's light (a pen takes 50-95%), then blurred, noisy
+    and compressed like the rest. Their kind is "faint-single" or "faint-number"."""
+    out = []
+    for _, sheet in _sheets(images, labels, n, seed, 21, faint=(0.12, 0.4)):
+        kind = "faint-" + ("single" if sheet.kind == "single" else "number")
+        out.append(dataclasses.replace(sheet, kind=kind))
     return out
 
 
@@ -1291,6 +1329,7 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     results.update(_number_figures(recognizer, angled, "angle", "angle-", "far_end_height"))
     results.update(_singles_and_numbers(recognizer, in_dim_light(images, labels, n, seed), "dim"))
     results.update(_singles_and_numbers(recognizer, under_glare(images, labels, n, seed), "glare"))
+    results.update(_singles_and_numbers(recognizer, in_faint_pencil(images, labels, n, seed), "faint"))
     real = real_digits()
     if real is None:
         results["real_optdigits"] = "not measured: needs scikit-learn (pip install -e '.[bench]')"
@@ -1401,6 +1440,7 @@ def main() -> None:
             "desk": on_a_desk(images, labels, 12, args.seed),
             "dim": in_dim_light(images, labels, 12, args.seed),
             "glare": under_glare(images, labels, 12, args.seed),
+            "faint": in_faint_pencil(images, labels, 12, args.seed),
             "angle": at_an_angle(images, labels, 12, args.seed),
             "squared": squared_paper(images, labels, 12, args.seed),
             "turned": turned_numbers(images, labels, 12, args.seed),

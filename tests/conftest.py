@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image, ImageFilter
+from scipy import ndimage as ndi
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -70,3 +71,18 @@ def _on_a_desk(sheet: np.ndarray, angle: float, at: tuple[int, int], size=(480, 
 def on_a_desk():
     """A phone photo of a slip of paper lying on a desk: ``on_a_desk(sheet, angle, (x, y))``."""
     return _on_a_desk
+
+
+def _in_pencil(ink: np.ndarray, contrast: float, seed: int = 0) -> np.ndarray:
+    """``ink`` (255 = full ink) written in pencil pressed lightly on grainy paper at 0.85: grey
+    graphite, itself grainy, taking at most ``contrast`` of the paper's light (uint8)."""
+    rng = np.random.default_rng(seed)
+    graphite = ndi.gaussian_filter(rng.uniform(0.5, 1.0, ink.shape), 0.6)
+    paper = 0.85 + rng.normal(0, 0.01, ink.shape)
+    return np.clip(255 * paper * (1 - contrast * ink / 255 * graphite / graphite.max()), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def in_pencil():
+    """Writing in faint pencil: ``in_pencil(ink, contrast)``."""
+    return _in_pencil

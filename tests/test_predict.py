@@ -212,6 +212,18 @@ def test_a_number_under_a_lamps_glare_is_read(recognizer, test_digits, amount):
             assert recognizer.read(png((picture * 255).astype(np.uint8))).text == "".join(str(labels[i]) for i in picks)
 
 
+@pytest.mark.parametrize("contrast", [0.15, 0.2])
+def test_a_number_in_faint_pencil_is_read(recognizer, test_digits, in_pencil, contrast):
+    """A number in pencil pressed lightly (10-20% darker than the paper) was a blank picture to
+    `read`, under the least contrast of clear ink; `predict` and `read` now keep faint writing that
+    stands out from the paper's grain."""
+    images, labels = test_digits
+    for picks in ([0, 1, 2, 3, 4], [5, 6, 7, 8, 9]):
+        picture = in_pencil(255.0 - number_image([images[i] for i in picks]), contrast)
+        assert recognizer.read(png(picture)).text == "".join(str(labels[i]) for i in picks)
+    assert recognizer.read(png(in_pencil(np.zeros((100, 300)), contrast))).text == ""  # grainy paper alone
+
+
 @pytest.mark.parametrize(("size", "width"), [(1000, 1), (2000, 2)])
 def test_digits_drawn_with_a_fine_pen_on_a_big_canvas_are_read(size, width):
     """With the default (pretrained) model: a 0, 2, 4 and 7 drawn with a 1-2 px line on a canvas

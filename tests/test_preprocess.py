@@ -390,6 +390,43 @@ def test_glare_on_the_paper_is_taken_off(digits, index, amount):
     assert similarity(preprocess(with_glare(chalk, (105, 45), 25, 0.3)).image, to_mnist(chalk)) > 0.75
 
 
+@pytest.mark.parametrize(("index", "contrast"), [(0, 0.15), (2, 0.15), (7, 0.18), (9, 0.2)])
+def test_a_digit_in_faint_pencil_is_found(digits, in_pencil, index, contrast):
+    """Pencil pressed lightly leaves a stroke 10-20% darker than the paper: under the least contrast
+    of clear ink (0.18) it was taken for a blank picture. Faint writing counts when it stands out
+    from the paper's grain and has a pen's edges."""
+    d = digits[0][index]
+    written = in_pencil(255 - paper_digit(d, 150), contrast)
+    found = preprocess(written)
+    assert not found.blank
+    assert similarity(found.image, to_mnist(paper_digit(d, 150))) > 0.8
+
+
+@pytest.mark.parametrize("contrast", [0.2, 0.3])
+def test_faint_writing_between_dark_rules_is_found(digits, in_pencil, contrast):
+    """Printed rules much darker than a faint digit set the threshold (Otsu's parted the rules from
+    everything else) and the floor on the darkest writing's contrast: once the rules were erased,
+    nothing was left, and the picture was blank. The threshold is looked for again without them."""
+    for d in digits[0][3:6]:
+        ink = 255.0 - paper_digit(d, 150)
+        for row in (20, 128):  # ruled lines, dark printed ink, across the picture
+            ink[row : row + 3] = 255 * 0.6 / contrast
+        written = in_pencil(ink, contrast)
+        found = preprocess(written)
+        assert not found.blank
+        assert similarity(found.image, to_mnist(paper_digit(d, 150))) > 0.75
+
+
+def test_an_empty_cell_with_shading_stays_blank():
+    """The guard on faint writing: an empty form cell (dark borders) on paper shaded across it, its
+    shading as strong as faint pencil but changing over tens of pixels, is no digit."""
+    yy, xx = np.mgrid[0:150, 0:150]
+    for ramp in (xx / 150, yy / 150, np.exp(-((xx - 120) ** 2) / (2 * 15**2))):
+        page = 0.85 * (1 - 0.15 * ramp)
+        page[8:11, 8:142] = page[139:142, 8:142] = page[8:142, 8:11] = page[8:142, 139:142] = 0.25
+        assert preprocess((page * 255).astype(np.uint8)).blank
+
+
 def hairline_seven(size: int, width: int) -> Image.Image:
     """A 7 drawn with a ``width``-pixel line on a ``size``-pixel square canvas (a drawing program's
     fine pen)."""

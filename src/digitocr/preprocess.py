@@ -98,6 +98,19 @@ WORK_MIN_HEIGHT = 24
 # Ink must be at least this much darker than the paper (fraction of the paper's brightness), after
 # the background is flattened, to count as ink at all; below it the image is blank.
 MIN_INK_CONTRAST = 0.18
+# ... or at least FAINT_INK_CONTRAST when it stands out from the paper's texture: the writing's
+# median contrast at least FAINT_INK_CLARITY times the paper's (90th percentile, away from the ink
+# and the printed lines). A pencil pressed lightly takes 12-40% of the light, and blur and grain
+# leave a stroke 0.1-0.25 darker than the paper; a blank page's grain and shadows, pieces of them
+# taken for writing, stand out by 0.9-1.7 times (tuning seeds 1-2: ``benchmarks/realistic.py``'s
+# faint pencil and blank pages).
+FAINT_INK_CONTRAST = 0.1
+FAINT_INK_CLARITY = 1.8
+# Writing has a pen's edges: across the outline of faint writing, or of writing looked for again
+# between darker printed lines, the contrast changes by at least this share of the writing's
+# contrast per pixel. Faint pencil digits: 0.10-0.41 (most over 0.17); the shading of a blank cell
+# found between its borders: 0.03-0.14 (tuning seeds 1-2).
+INK_EDGE = 0.15
 # Ink must reach this share of the contrast of the darkest writing (99th percentile) to be ink.
 INK_SHARE_OF_PEAK = 0.6
 # ... of the 99.8th percentile when that is this many times the 99th: a small digit on grainy paper,
@@ -463,7 +476,8 @@ class InkMap:
     at stroke edges; ``mask`` is the thresholded ink (bool) with specks removed; ``blank`` is true
     when nothing on the image is dark enough to be writing. ``polarity_sure`` is false when the
     picture did not settle its polarity (see :func:`polarity`): a caller may read it the other way
-    round too.
+    round too. ``contrast`` is the ink's contrast against the paper before it was scaled to ``ink``
+    (``None`` when blank): see :func:`stands_out`.
     """
 
     ink: np.ndarray
@@ -471,6 +485,7 @@ class InkMap:
     dark_on_light: bool
     blank: bool
     polarity_sure: bool = True
+    contrast: np.ndarray | None = None
 
 
 def _resize(arr: np.ndarray, size: tuple[int, int], resample=Image.Resampling.BILINEAR) -> np.ndarray:
@@ -537,12 +552,18 @@ def _drop_specks(mask: np.ndarray, min_side: float) -> np.ndarray:
 
 
 def _ink_and_mask(
-    smooth: np.ndarray, size: int, dark_on_light: bool, peak_share: float, faint_share: float | None = None
+    smooth: np.ndarray,
+    size: int,
+    dark_on_light: bool,
+    peak_share: float,
+    faint_share: float | None = None,
+    ignore: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float] | None:
     """Ink strength against the paper seen through a ``size``-pixel window, its thresholded mask
     (specks dropped) and the threshold; ``None`` when nothing is dark enough to be writing.
     ``faint_share``: also keep ink down to this share of the darkest writing's contrast where it is
-    joined to ink that passes (hysteresis, Canny 1986), and return that lower threshold."""
+    joined to ink that passes (hysteresis, Canny 1986), and return that lower threshold. ``ignore``:
+    pixels left out of the threshold's statistics (printed lines darker than the writing)."""
     if dark_on_light:
         paper = ndi.grey_closing(smooth, size=(size, size), mode="reflect")
         ink = 1.0 - smooth / np.maximum(paper, 0.03)
@@ -550,11 +571,12 @@ def _ink_and_mask(
         board = ndi.grey_opening(smooth, size=(size, size), mode="reflect")
         ink = (smooth - board) / np.maximum(1.0 - board, 0.03)
     ink = np.clip(ink, 0.0, 1.0).astype(np.float32)
-    peak = float(ink.max())  # the image is smoothed: one noisy pixel cannot make this large
-    if peak < MIN_INK_CONTRAST:
+    seen = ink if ignore is None else ink[~ignore]
+    peak = float(seen.max()) if seen.size else 0.0  # the picture is smoothed: no one noisy pixel
+    if peak < FAINT_INK_CONTRAST:
         return None
-    threshold = strong = max(otsu_threshold(ink), MIN_INK_CONTRAST / 2)
-    above = ink[ink > threshold]
+    threshold = strong = max(otsu_threshold(seen), MIN_INK_CONTRAST / 2)
+    above = seen[seen > threshold]
     if above.size:
         # A shadow darkens paper by a fraction; ink absorbs most light. When a shadow corner is
         # smaller than the closing window it survives as "ink" and Otsu may split paper from shadow:
@@ -580,6 +602,7 @@ def extract_ink(
     thick_strokes: bool = True,
     dark_on_light: bool | None = None,
     faint_share: float | None = None,
+    ignore: np.ndarray | None = None,
 ) -> InkMap:
     """Separate the writing from the paper in a grey image (float32 (H, W) in [0, 1], 1 = white).
 
@@ -591,7 +614,8 @@ def extract_ink(
        ``peak_share`` of the darkest writing's contrast (shadows are weaker than ink; 0 keeps faint
        ruled lines and comb fields whole, so that they can be found and removed). ``faint_share``
        (used for pictures enlarged on loading) also keeps ink down to that share where it is joined
-       to ink that passes: hysteresis, as in Canny's edge detector.
+       to ink that passes: hysteresis, as in Canny's edge detector. ``ignore`` (printed lines found
+       already) is left out of the threshold's statistics: faint writing between dark rules.
     4. ``thick_strokes``: when the strokes found are wider than a third of the window (a marker),
        look again through a window three stroke widths wide, so their middles are not taken for
        paper (realistic single digits, tuning seeds 1 and 2: 95.8 → 97.0% and 95.0 → 96.3%).
@@ -599,7 +623,7 @@ def extract_ink(
     grey = np.asarray(grey, dtype=np.float32)
     height, width = grey.shape
     empty = np.zeros_like(grey, dtype=bool)
-    if float(grey.max()) - float(grey.min()) < MIN_INK_CONTRAST:
+    if float(grey.max()) - float(grey.min()) < FAINT_INK_CONTRAST:
         return InkMap(np.zeros_like(grey), empty, True if dark_on_light is None else dark_on_light, True)
     smooth = _smooth(grey)
     sure = True
@@ -608,7 +632,7 @@ def extract_ink(
     # A grey closing (opening for light ink) wider than any stroke removes the strokes and keeps
     # everything wider, shadows with sharp edges included: closings preserve step edges.
     size = _paper_window(grey.shape)
-    found = _ink_and_mask(smooth, size, dark_on_light, peak_share, faint_share)
+    found = _ink_and_mask(smooth, size, dark_on_light, peak_share, faint_share, ignore)
     if found is not None and thick_strokes:
         # A marker's strokes can be wider than the window: their middles then pass for paper and the
         # digit is hollowed out. Widen the window to a few stroke widths and look again.
@@ -617,16 +641,46 @@ def extract_ink(
         stroke = 2.0 * float(np.percentile(radius[radius > 0], 99)) if radius.any() else 0.0
         wider = min(min(height, width), round(THICK_STROKE_WINDOW * stroke))
         if wider > 1.25 * size:
-            found = _ink_and_mask(smooth, wider, dark_on_light, peak_share, faint_share) or found
+            found = _ink_and_mask(smooth, wider, dark_on_light, peak_share, faint_share, ignore) or found
     if found is None:
         return InkMap(np.zeros_like(grey), empty, dark_on_light, True, sure)
     ink, mask, threshold = found
-    strength = float(np.median(ink[mask]))
-    if strength < MIN_INK_CONTRAST:
+    writing = mask if ignore is None else mask & ~ignore
+    strength = float(np.median(ink[writing])) if writing.any() else 0.0
+    if strength < FAINT_INK_CONTRAST:
         return InkMap(np.zeros_like(grey), empty, dark_on_light, True, sure)
     low = threshold / 2
     soft = np.clip((ink - low) / max(strength - low, 1e-3), 0.0, 1.0).astype(np.float32)
-    return InkMap(soft, mask, dark_on_light, False, sure)
+    return InkMap(soft, mask, dark_on_light, False, sure, ink)
+
+
+def stands_out(ink: InkMap, writing: np.ndarray, lines: np.ndarray | None = None) -> bool:
+    """Whether the pixels ``writing`` of ``ink`` are writing, not the paper's grain or shading.
+
+    Writing whose median contrast reaches :data:`MIN_INK_CONTRAST` is, unless it was looked for
+    again between printed lines ``lines`` (found already). Fainter writing (down to
+    :data:`FAINT_INK_CONTRAST`) must stand out from the paper's grain (:data:`FAINT_INK_CLARITY`
+    times its 90th percentile, away from the ink and the lines), and it, or writing found between
+    lines, must have a pen's edges: the contrast's gradient across its outline at least
+    :data:`INK_EDGE` of its contrast per pixel (shading and soft shadows change over tens of pixels).
+    """
+    if ink.blank or ink.contrast is None or not writing.any():
+        return False
+    contrast = ink.contrast
+    strength = float(np.median(contrast[writing]))
+    if strength < FAINT_INK_CONTRAST:
+        return False
+    if strength < MIN_INK_CONTRAST:
+        paper = ~ndi.binary_dilation(ink.mask | writing, iterations=3)
+        if lines is not None:
+            paper &= ~lines
+        if paper.any() and strength < FAINT_INK_CLARITY * float(np.percentile(contrast[paper], 90)):
+            return False
+    elif lines is None:
+        return True
+    outline = ndi.binary_dilation(writing) & ~ndi.binary_erosion(writing)
+    gy, gx = np.gradient(contrast)
+    return float(np.median(np.hypot(gx, gy)[outline])) >= INK_EDGE * strength
 
 
 def _smooth(grey: np.ndarray) -> np.ndarray:
@@ -1662,18 +1716,18 @@ def only_at_the_frame(mask: np.ndarray) -> bool:
     return bool(depth.size) and float(depth.max()) <= FRAME_BAND
 
 
-def clean_mask(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """Lines and frame fragments removed, specks dropped: the ink that may be writing, and how many
-    pixels of lines and box borders were erased."""
+def clean_mask(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lines and frame fragments removed, specks dropped: the ink that may be writing, and the
+    pixels of lines and box borders that were erased."""
     mask = _drop_frame_edges(mask)  # first: a page edge is no box side that makes a digit's bar a line
     lined = _line_policy(mask)
-    erased = int(np.count_nonzero(mask & ~lined))
+    erased = mask & ~lined
     mask = _drop_frame_fragments(lined)
     return _drop_specks(mask, speck_size(mask.shape)), erased
 
 
-def _digit_mask(ink: InkMap) -> tuple[np.ndarray, int]:
-    """The digit's pixels in ``ink``'s thresholded mask, and how many pixels of lines were erased."""
+def _digit_mask(ink: InkMap) -> tuple[np.ndarray, np.ndarray]:
+    """The digit's pixels in ``ink``'s thresholded mask, and the pixels of lines that were erased."""
     cleaned, erased = clean_mask(ink.mask)
     return _select_digit(_drop_neighbours(_without_faint_lines(ink, cleaned))), erased
 
@@ -1798,17 +1852,23 @@ def _preprocess(loaded: LoadedImage, dark_on_light: bool | None, zoom: bool = Tr
         if ink.blank:
             return blank
     mask, erased = _digit_mask(ink)
-    if 0 < mask.sum() < LINES_DOMINATE * erased:
-        # Box borders or rules were the darkest ink, and the floor set by them (a share of the
-        # darkest writing's contrast) left crumbs of a fainter digit: look again with a lower floor.
-        fainter = extract_ink(loaded.grey, FAINT_INK_SHARE_OF_PEAK, dark_on_light=ink.dark_on_light, faint_share=faint)
+    lines = None
+    if mask.sum() < LINES_DOMINATE * erased.sum():
+        # Box borders or rules were the darkest ink, and the threshold set by them (Otsu's, parting
+        # the lines from the rest, and a share of the darkest writing's contrast) left crumbs of a
+        # fainter digit, or nothing: look again, with a lower floor and the lines left out of the
+        # threshold's statistics.
+        lines = ndi.binary_dilation(erased, iterations=2)
+        fainter = extract_ink(
+            loaded.grey, FAINT_INK_SHARE_OF_PEAK, dark_on_light=ink.dark_on_light, faint_share=faint, ignore=lines
+        )
         if not fainter.blank:
             again, _ = _digit_mask(fainter)
             if again.sum() > mask.sum():
                 ink, mask = replace(fainter, polarity_sure=ink.polarity_sure), again
     # Fragments of an empty cell's border, photographed in perspective, or the edge of a shadow may
-    # survive the line rules; a digit reaches into the picture.
-    if not mask.any() or only_at_the_frame(mask):
+    # survive the line rules; a digit reaches into the picture, and stands out from the paper.
+    if not mask.any() or only_at_the_frame(mask) or not stands_out(ink, mask, lines):
         return blank
     rows = np.nonzero(mask.any(axis=1))[0]
     cols = np.nonzero(mask.any(axis=0))[0]
