@@ -707,6 +707,8 @@ def test_boxes_map_back_through_a_turned_cut_out():
         ("grid-off-centre-2", 2),
         ("grid-off-centre-8", 8),
         ("grid-beyond-1", 1),
+        ("pencil-grainy-2", 2),
+        ("pencil-grainy-9", 9),
     ],
 )
 def test_photographed_digits_the_line_and_polarity_rules_once_lost(name, digit):
@@ -721,7 +723,10 @@ def test_photographed_digits_the_line_and_polarity_rules_once_lost(name, digit):
       ink) left crumbs of the 5;
     - ``grid-off-centre-*``: cells cut off-centre from a grid, a border a fifth of the way in;
     - ``grid-beyond-1``: a thick 1 in a grid cell, the neighbours' digits showing beyond its borders
-      (pieces wholly beyond a cell border are dropped: it read 7).
+      (pieces wholly beyond a cell border are dropped: it read 7);
+    - ``pencil-grainy-*`` (``realistic.in_faint_pencil``, seed 2): grainy pencil in a box darker
+      than it, broken by the box's floor into 9 crumbs ("not a digit: 9 separate strokes"); it is
+      looked for again with the box left out of the threshold.
     """
     from digitocr.predict import Recognizer
 

@@ -26,7 +26,7 @@ from torch import nn
 from digitocr.data import MNIST_MEAN, MNIST_STD
 from digitocr.errors import CheckpointError
 from digitocr.models import Ensemble, last_layer
-from digitocr.preprocess import Preprocessed, load_image, open_image, preprocess
+from digitocr.preprocess import MAX_PIECES, Preprocessed, load_image, open_image, preprocess
 from digitocr.segment import DigitCrop, find_digits
 
 # Calibrated top probability below which the recognizer refuses to name a digit; ``None`` means
@@ -43,8 +43,6 @@ REJECT_THRESHOLD_PLAIN = 0.6
 # MNIST digits cover 3-28% of the 28×28 image with ink (>0.5), 0.1th-99.9th percentile; a scribble
 # or a filled shape covers more.
 MAX_INK_FRACTION = 0.36
-# A handwritten digit is one stroke, or a few when the pen lifted or the scan broke it.
-MAX_PIECES = 4
 # Share of MNIST validation digits whose Mahalanobis score may exceed the refusal threshold.
 OOD_QUANTILE = 0.995
 # In `predict`, an image is refused as out of distribution when its score passes this many times the

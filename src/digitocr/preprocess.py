@@ -174,6 +174,8 @@ BOX_BAND = 0.08
 BOX_COVER = 0.85
 # A connected piece of the kept ink counts as a stroke when it holds at least this share of the ink.
 PIECE_SHARE = 0.04
+# A handwritten digit is one stroke, or a few when the pen lifted or the scan broke it.
+MAX_PIECES = 4
 # A line joined to the digit is a border or rule only when it runs across this share of the picture,
 # or, one of several parallel rules crossing the writing, runs this share of the picture's width past
 # it on a side (a thick digit hides a rule's start).
@@ -190,7 +192,8 @@ STRONG_MAJORITY = 3.0
 # picture round it, ZOOM_MARGIN of its size more on each side.
 ZOOM_SHARE = 0.1
 ZOOM_MARGIN = 0.5
-# When the digit kept is under this share of the lines and borders erased, they were most of the ink.
+# When the digit kept is under this share of the lines and borders erased, they were most of the ink
+# (and set the threshold: the writing is looked for again without them).
 LINES_DOMINATE = 0.1
 # A piece of ink lies on a line found at half the threshold when this share of it does.
 FAINT_LINE_SHARE = 0.9
@@ -1853,11 +1856,11 @@ def _preprocess(loaded: LoadedImage, dark_on_light: bool | None, zoom: bool = Tr
             return blank
     mask, erased = _digit_mask(ink)
     lines = None
-    if mask.sum() < LINES_DOMINATE * erased.sum():
+    if erased.any() and (mask.sum() < LINES_DOMINATE * erased.sum() or _pieces(mask) > MAX_PIECES):
         # Box borders or rules were the darkest ink, and the threshold set by them (Otsu's, parting
         # the lines from the rest, and a share of the darkest writing's contrast) left crumbs of a
-        # fainter digit, or nothing: look again, with a lower floor and the lines left out of the
-        # threshold's statistics.
+        # fainter digit (grainy pencil breaks up), or nothing: look again, with a lower floor and
+        # the lines left out of the threshold's statistics.
         lines = ndi.binary_dilation(erased, iterations=2)
         fainter = extract_ink(
             loaded.grey, FAINT_INK_SHARE_OF_PEAK, dark_on_light=ink.dark_on_light, faint_share=faint, ignore=lines
@@ -1888,12 +1891,18 @@ def _preprocess(loaded: LoadedImage, dark_on_light: bool | None, zoom: bool = Tr
         return replace(_preprocess(part, ink.dark_on_light, zoom=False), polarity_sure=ink.polarity_sure)
     image = ink_to_mnist(soft_ink(ink, mask), hairline=True)
     box = loaded.box(cols[0], rows[0], cols[-1] + 1, rows[-1] + 1)
-    # Pieces that matter for the shape check: crumbs of texture or shadow kept beside the digit are
-    # not strokes.
-    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
-    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]
-    pieces = int((areas >= PIECE_SHARE * areas.sum()).sum()) if count else 0
+    pieces = _pieces(mask)
     return Preprocessed(image, box, False, ink.dark_on_light, float((image > 0.5).mean()), pieces, ink.polarity_sure)
+
+
+def _pieces(mask: np.ndarray) -> int:
+    """How many strokes ``mask`` holds: its connected pieces of at least :data:`PIECE_SHARE` of its
+    ink (crumbs of texture or shadow kept beside a digit are not strokes)."""
+    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
+    if not count:
+        return 0
+    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    return int((areas >= PIECE_SHARE * areas.sum()).sum())
 
 
 def to_mnist(source: Any) -> np.ndarray:
