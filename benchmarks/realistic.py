@@ -992,6 +992,21 @@ def in_faint_pencil(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 
     return out
 
 
+def out_of_focus(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """A single digit (even ``k``) or a number of 2-7 digits (odd), composed as in
+    :func:`single_digits` and :func:`numbers`, photographed out of focus (or shaken): blurred by a
+    Gaussian of 1-4% of the picture's short side (a digit a third of a single's picture tall loses
+    detail of 3-12% of its height), then JPEG. Still easy for people to read. Their kind is
+    "focus-single" or "focus-number"."""
+    out = []
+    for rng, sheet in _sheets(images, labels, n, seed, 22):
+        img = Image.open(io.BytesIO(sheet.data)).convert("RGB")
+        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.01, 0.04) * min(img.size)))
+        kind = "focus-" + ("single" if sheet.kind == "single" else "number")
+        out.append(Sample(_encode(img, rng), sheet.label, kind, (), sheet.pen))
+    return out
+
+
 def at_an_angle(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
     """``n`` numbers of 2-10 MNIST test digits as in :func:`numbers`, photographed from one side: the
     camera turned 15-50 degrees about the upright, so that the far end of the number is smaller (its
@@ -1330,6 +1345,7 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     results.update(_singles_and_numbers(recognizer, in_dim_light(images, labels, n, seed), "dim"))
     results.update(_singles_and_numbers(recognizer, under_glare(images, labels, n, seed), "glare"))
     results.update(_singles_and_numbers(recognizer, in_faint_pencil(images, labels, n, seed), "faint"))
+    results.update(_singles_and_numbers(recognizer, out_of_focus(images, labels, n, seed), "focus"))
     real = real_digits()
     if real is None:
         results["real_optdigits"] = "not measured: needs scikit-learn (pip install -e '.[bench]')"
@@ -1441,6 +1457,7 @@ def main() -> None:
             "dim": in_dim_light(images, labels, 12, args.seed),
             "glare": under_glare(images, labels, 12, args.seed),
             "faint": in_faint_pencil(images, labels, 12, args.seed),
+            "focus": out_of_focus(images, labels, 12, args.seed),
             "angle": at_an_angle(images, labels, 12, args.seed),
             "squared": squared_paper(images, labels, 12, args.seed),
             "turned": turned_numbers(images, labels, 12, args.seed),

@@ -479,6 +479,23 @@ def test_blank_images_are_blank():
         assert result.blank and result.box is None and not result.image.any()
 
 
+def test_many_dots_alike_beside_a_rule_are_no_digit_and_no_crash():
+    """A sheet of dots (a dotted form, a speckled scan) with a rule across it: the line policy looked
+    for the writing's extent among pieces of at least PIECE_SHARE of the ink, found none among 80
+    dots alike, and raised IndexError."""
+    from digitocr.predict import Recognizer
+
+    page = np.full((120, 160), 230, np.uint8)
+    for y in range(10, 100, 12):
+        for x in range(10, 150, 15):
+            page[y : y + 4, x : x + 4] = 40
+    page[108:111, :] = 40
+    preprocess(page)
+    recognizer = Recognizer()
+    assert recognizer.predict(page)[0].digit is None
+    recognizer.read(page)
+
+
 def test_otsu_threshold_separates_two_modes():
     values = np.concatenate([np.full(900, 0.1), np.full(100, 0.8)])
     assert 0.1 < otsu_threshold(values) < 0.8

@@ -1467,13 +1467,13 @@ def _writing_extent(mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     (:data:`PIECE_SHARE` of its ink or more): the crumbs an erased line leaves along its course do
     not widen the writing to the whole rule."""
     labels, count = ndi.label(mask, structure=np.ones((3, 3)))
-    if count == 0:
-        return np.zeros(0, dtype=np.intp), (0, 0)
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     keep = areas >= PIECE_SHARE * areas[1:].sum()
     keep[0] = False
     kept = keep[labels]
     rows = np.nonzero(kept.any(axis=1))[0]
+    if rows.size == 0:  # no ink, or only crumbs alike (more than 1 / PIECE_SHARE of them: dots, specks)
+        return np.zeros(0, dtype=np.intp), (0, 0)
     return np.nonzero(kept.any(axis=0))[0], (int(rows[0]), int(rows[-1]))
 
 
