@@ -1350,10 +1350,6 @@ def find_digits(
     blank image.
     """
     loaded = on_the_page(image if isinstance(image, LoadedImage) else open_image(image), dark_on_light)
-    # No floor relative to the darkest writing here: faint comb fields and ruled lines must stay
-    # whole to be found and removed (77.5% vs 73.5% exact strings on benchmarks/realistic.py, n = 200).
-    # The window is not widened for thick strokes here: on lines of digits, where blur merges
-    # neighbours into wide blobs, it cost as much as it gained (benchmarks/realistic.py).
     ink, mask, groups, lines = _ink_and_writing(loaded.grey, dark_on_light)
     if ink.blank:
         return [], ink
