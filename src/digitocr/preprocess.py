@@ -1466,10 +1466,7 @@ def _writing_extent(mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     """The columns, and the first and last rows, of the pieces of ``mask`` that matter
     (:data:`PIECE_SHARE` of its ink or more): the crumbs an erased line leaves along its course do
     not widen the writing to the whole rule."""
-    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
-    areas = np.bincount(labels.ravel(), minlength=count + 1)
-    keep = areas >= PIECE_SHARE * areas[1:].sum()
-    keep[0] = False
+    labels, keep = _stroke_pieces(mask)
     kept = keep[labels]
     rows = np.nonzero(kept.any(axis=1))[0]
     if rows.size == 0:  # no ink, or only crumbs alike (more than 1 / PIECE_SHARE of them: dots, specks)
@@ -1896,13 +1893,19 @@ def _preprocess(loaded: LoadedImage, dark_on_light: bool | None, zoom: bool = Tr
 
 
 def _pieces(mask: np.ndarray) -> int:
-    """How many strokes ``mask`` holds: its connected pieces of at least :data:`PIECE_SHARE` of its
-    ink (crumbs of texture or shadow kept beside a digit are not strokes)."""
+    """How many strokes ``mask`` holds (see :func:`_stroke_pieces`)."""
+    return int(_stroke_pieces(mask)[1].sum())
+
+
+def _stroke_pieces(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The connected pieces of ``mask`` (labels) and, for each label, whether the piece counts as a
+    stroke: it holds at least :data:`PIECE_SHARE` of the ink (crumbs of texture or shadow kept beside
+    a digit, or left along an erased line, are not strokes; label 0, the background, never is)."""
     labels, count = ndi.label(mask, structure=np.ones((3, 3)))
-    if not count:
-        return 0
-    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:]
-    return int((areas >= PIECE_SHARE * areas.sum()).sum())
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    keep = areas >= PIECE_SHARE * areas[1:].sum()
+    keep[0] = False
+    return labels, keep
 
 
 def to_mnist(source: Any) -> np.ndarray:
