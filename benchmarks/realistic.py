@@ -143,12 +143,18 @@ def _apply_ink(page: np.ndarray, alpha: np.ndarray, colour: np.ndarray, strength
     page[:] = page * (1 - a) + page * colour * a  # ink absorbs light: darker on darker paper
 
 
-def _write(page: np.ndarray, alpha: np.ndarray, rng: np.random.Generator, faint: float | None = None) -> None:
-    """The writing's ink on the page: a pen (:data:`INK_COLOURS`) or, when ``faint`` is given, a
-    pencil pressed lightly: grey graphite, grainy where it caught the paper's tooth, taking at most
-    ``faint`` of the paper's light."""
+def _write(
+    page: np.ndarray,
+    alpha: np.ndarray,
+    rng: np.random.Generator,
+    faint: float | None = None,
+    colour: np.ndarray | None = None,
+) -> None:
+    """The writing's ink on the page: a pen (``colour``, else one of :data:`INK_COLOURS`) or, when
+    ``faint`` is given, a pencil pressed lightly: grey graphite, grainy where it caught the paper's
+    tooth, taking at most ``faint`` of the paper's light."""
     if faint is None:
-        _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+        _apply_ink(page, alpha, _ink_colour(rng) if colour is None else colour, rng.uniform(0.75, 1.0))
         return
     grain = ndi.gaussian_filter(rng.uniform(0.4, 1.0, alpha.shape).astype(np.float32), 0.6)
     _apply_ink(page, alpha * grain / float(grain.max()), np.full(3, 1.0 - faint, np.float32))
@@ -296,10 +302,7 @@ def _single(digit: np.ndarray, label: int, rng: np.random.Generator, faint: floa
     colour = _ink_colour(rng)
     line_colour = np.clip(np.array([0.55, 0.6, 0.8]) * rng.uniform(0.3, 1.0), 0, 1)
     _apply_ink(page, lines, line_colour, rng.uniform(0.5, 1.0))
-    if faint is None:
-        _apply_ink(page, alpha, colour, rng.uniform(0.75, 1.0))
-    else:
-        _write(page, alpha, rng, faint)
+    _write(page, alpha, rng, faint, colour)
     return Sample(_encode(_degrade(page, rng), rng), str(label), "single", ((x, y, x + dw, y + dh),), pen)
 
 
@@ -454,7 +457,7 @@ def _amount(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
         for p0, p1 in (((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))):
             _line(lines, p0, p1, max(1.0, 0.03 * height))
         _print_lines(page, lines, rng)
-    _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+    _write(page, alpha, rng)
     text = "".join(map(str, labels))
     return Sample(_encode(_degrade(page, rng), rng), text, f"amount{marks[0]}|{marks[-1]}", tuple(boxes), stroke)
 
@@ -594,7 +597,7 @@ def _marked(
         printed = Image.new("L", (width, alpha.shape[0]), 0)
         ImageDraw.Draw(printed).text((label_at, top + height), printed_label, fill=255, font=font, anchor="ls")
         _apply_ink(page, np.asarray(printed, np.float32) / 255, np.full(3, rng.uniform(0.05, 0.35)), 1.0)
-    _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+    _write(page, alpha, rng)
     text = "".join(map(str, labels))
     return Sample(_encode(_degrade(page, rng), rng), text, kind, tuple(boxes), stroke)
 
@@ -671,7 +674,7 @@ def _non_digit(kind: str, rng: np.random.Generator) -> Sample:
         colour = np.array([0.5, 0.55, 0.75])
         _apply_ink(page, alpha, colour, 0.7)
         return Sample(_encode(_degrade(page, rng), rng), "", kind)
-    _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+    _write(page, alpha, rng)
     return Sample(_encode(_degrade(page, rng), rng), "", kind)
 
 
@@ -873,7 +876,7 @@ def small_in_photo(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0
         y = int(rng.integers(h // 10, h - dh - h // 10))
         x = int(rng.integers(w // 10, w - dw - w // 10))
         alpha[y : y + dh, x : x + dw] = alpha_digit
-        _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+        _write(page, alpha, rng)
         out.append(
             Sample(_encode(_degrade(page, rng), rng), str(int(labels[i])), "small", ((x, y, x + dw, y + dh),), pen)
         )
@@ -1114,7 +1117,7 @@ def _form_grid(
     for k in range(cols + 1):
         _line(lines, (k * cell, 0), (k * cell, rows * cell), width)
     _print_lines(page, lines, rng)
-    _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+    _write(page, alpha, rng)
     if turn:  # the corners it leaves are filled with paper; a 3×3 form's middle cell never reaches them
         page = np.stack(
             [
@@ -1229,7 +1232,7 @@ def squared_paper(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0)
             cy = origin[1] + j * square
             _line(lines, (0, cy), (width, cy + tilt * width), lw)
         _print_lines(page, lines, rng)
-        _apply_ink(page, alpha, _ink_colour(rng), rng.uniform(0.75, 1.0))
+        _write(page, alpha, rng)
         text = "".join(str(int(labels[i])) for i in idx)
         kind = "squared-one-per-square" if one_per_square else f"squared-{spacing}"
         out.append(Sample(_encode(_degrade(page, rng), rng), text, kind, boxes, stroke))
