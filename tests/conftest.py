@@ -86,3 +86,18 @@ def _in_pencil(ink: np.ndarray, contrast: float, seed: int = 0) -> np.ndarray:
 def in_pencil():
     """Writing in faint pencil: ``in_pencil(ink, contrast)``."""
     return _in_pencil
+
+
+def _with_glare(picture: np.ndarray, centre: tuple[float, float], width: float, amount: float) -> np.ndarray:
+    """``picture`` (uint8 grey) with a lamp's glare on it: a round spot adding ``amount`` of white
+    paper's light at its centre (x, y), fading over ``width`` pixels. Light adds in linear light."""
+    yy, xx = np.mgrid[0 : picture.shape[0], 0 : picture.shape[1]]
+    spot = np.exp(-((xx - centre[0]) ** 2 + (yy - centre[1]) ** 2) / (2 * width**2))
+    light = (picture / 255.0) ** 2.2 + amount * spot
+    return (np.clip(light, 0, 1) ** (1 / 2.2) * 255).astype(np.uint8)
+
+
+@pytest.fixture
+def with_glare():
+    """A lamp's glare on a picture: ``with_glare(picture, (x, y), width, amount)``."""
+    return _with_glare

@@ -366,17 +366,8 @@ def test_a_photo_taken_in_dim_light_is_dark_ink_on_paper(digits, paper, ink):
     assert not on_board.dark_on_light and similarity(on_board.image, found.image) > 0.95
 
 
-def with_glare(picture: np.ndarray, centre: tuple[float, float], width: float, amount: float) -> np.ndarray:
-    """``picture`` (uint8 grey) with a lamp's glare on it: a round spot adding ``amount`` of white
-    paper's light at its centre, fading over ``width`` pixels. Light adds in linear light."""
-    yy, xx = np.mgrid[0 : picture.shape[0], 0 : picture.shape[1]]
-    spot = np.exp(-((xx - centre[0]) ** 2 + (yy - centre[1]) ** 2) / (2 * width**2))
-    light = (picture / 255.0) ** 2.2 + amount * spot
-    return (np.clip(light, 0, 1) ** (1 / 2.2) * 255).astype(np.uint8)
-
-
 @pytest.mark.parametrize(("index", "amount"), [(1, 0.5), (3, 0.5), (4, 0.6), (6, 0.6), (11, 0.5)])
-def test_glare_on_the_paper_is_taken_off(digits, index, amount):
+def test_glare_on_the_paper_is_taken_off(digits, with_glare, index, amount):
     """A lamp's glare over part of a digit on paper makes the ink there lighter by as much light as
     the paper: that part fell under the floor on the darkest writing's contrast and was lost. The
     glare is subtracted in linear light, and the digit is kept whole."""
