@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 from typer.testing import CliRunner
 
 from digitocr.predict import Recognizer, calibrate, fit_temperature
@@ -219,6 +219,19 @@ def test_a_number_in_faint_pencil_is_read(recognizer, test_digits, in_pencil, co
         picture = in_pencil(255.0 - number_image([images[i] for i in picks]), contrast)
         assert recognizer.read(png(picture)).text == "".join(str(labels[i]) for i in picks)
     assert recognizer.read(png(in_pencil(np.zeros((100, 300)), contrast))).text == ""  # grainy paper alone
+
+
+@pytest.mark.parametrize(("first", "blur"), [(15, 5.0), (20, 5.0), (5, 7.0)])
+def test_a_number_out_of_focus_is_read(test_digits, first, blur):
+    """With the default (pretrained) model: a number photographed out of focus (digits 64 px tall,
+    blurred by 5-7 px), its strokes spread into each other: '59734' was read '59784', '96654'
+    '966561' and '14959' '14957'. The picture is sharpened first when its writing has soft edges
+    (`preprocess.refocused`)."""
+    recognizer = Recognizer()
+    images, labels = test_digits
+    picks = range(first, first + 5)
+    picture = Image.fromarray(number_image([images[i] for i in picks], gap=4)).filter(ImageFilter.GaussianBlur(blur))
+    assert recognizer.read(picture).text == "".join(str(labels[i]) for i in picks)
 
 
 @pytest.mark.parametrize(("size", "width"), [(1000, 1), (2000, 2)])

@@ -16,11 +16,13 @@ from digitocr.errors import ImageError
 from digitocr.preprocess import (
     LoadedImage,
     disk,
+    extract_ink,
     find_page,
     load_image,
     open_image,
     otsu_threshold,
     preprocess,
+    refocused,
     to_mnist,
 )
 
@@ -406,6 +408,31 @@ def test_faint_writing_between_dark_rules_is_found(digits, in_pencil, contrast):
         found = preprocess(written)
         assert not found.blank
         assert similarity(found.image, to_mnist(paper_digit(d, 150))) > 0.75
+
+
+def test_only_a_picture_out_of_focus_is_sharpened(digits, in_pencil):
+    """`refocused` sharpens writing whose edges are soft and whose strokes are smooth inside (a
+    photo out of focus), and leaves alone a pen in focus, an MNIST digit enlarged (its edges are
+    soft at 150 or 300 px, but no softer against its height than at 28), and faint pencil, whose
+    edges are as soft but whose graphite is grainy (a blur would have smoothed the grain too)."""
+
+    def sharpened(picture: np.ndarray) -> LoadedImage | None:
+        loaded = open_image(picture)
+        ink = extract_ink(loaded.grey)
+        return refocused(loaded, ink, ink.mask)
+
+    def sharpness(grey: np.ndarray) -> float:  # how steep the steepest edges are
+        return float(np.percentile(np.hypot(*np.gradient(grey)), 99))
+
+    for d in digits[0][:4]:
+        assert sharpened(paper_digit(d, 60)) is None  # a pen in focus
+        assert sharpened(paper_digit(d, 150)) is None and sharpened(paper_digit(d, 300)) is None
+        soft = ndi.gaussian_filter(paper_digit(d, 150).astype(np.float32), 5)  # blurred by 5 px
+        assert sharpened(in_pencil(255.0 - soft, 0.5)) is None  # a soft pencil: soft edges, grainy
+        blurred = soft.astype(np.uint8)
+        again = sharpened(blurred)
+        assert again is not None
+        assert sharpness(again.grey) > 2 * sharpness(open_image(blurred).grey)
 
 
 def test_an_empty_cell_with_shading_stays_blank():

@@ -111,6 +111,21 @@ FAINT_INK_CLARITY = 1.8
 # contrast per pixel. Faint pencil digits: 0.10-0.41 (most over 0.17); the shading of a blank cell
 # found between its borders: 0.03-0.14 (tuning seeds 1-2).
 INK_EDGE = 0.15
+# A picture taken out of focus (or shaken) is sharpened and read again: an unsharp mask of
+# SHARPEN_AMOUNT through a Gaussian SHARPEN_SPREAD times as wide as the writing's edges. Out of focus
+# is when the edges are soft (the contrast's gradient across the writing's outline under BLURRED_EDGE
+# of its contrast per pixel: its edges over 6 px wide; a pen in focus measures 0.18 or more, a
+# Gaussian blur of s pixels about 0.4 / s), and soft against the writing's height (edges at least
+# BLURRED_SHARE of it wide: MNIST digits enlarged to any size measure 0.05-0.075, photos out of
+# focus 0.06-0.2, 5th-95th percentiles), and the inside of the strokes is smooth (grain under
+# SMOOTH_STROKE of the stroke's depth): a blur smooths the grain inside a stroke with its edges, while
+# a soft pencil's edges are soft but its graphite grainy (out of focus 0.001-0.036; faint pencil
+# with soft edges mostly 0.024-0.12; tuning seed 1). Writing under MIN_INK_CONTRAST is left alone.
+BLURRED_EDGE = 0.17
+BLURRED_SHARE = 0.075
+SMOOTH_STROKE = 0.02
+SHARPEN_AMOUNT = 2.0
+SHARPEN_SPREAD = 0.8
 # Ink must reach this share of the contrast of the darkest writing (99th percentile) to be ink.
 INK_SHARE_OF_PEAK = 0.6
 # ... of the 99.8th percentile when that is this many times the 99th: a small digit on grainy paper,
@@ -681,9 +696,43 @@ def stands_out(ink: InkMap, writing: np.ndarray, lines: np.ndarray | None = None
             return False
     elif lines is None:
         return True
+    return _edge(contrast, writing) >= INK_EDGE * strength
+
+
+def _edge(contrast: np.ndarray, writing: np.ndarray) -> float:
+    """How sharply the ``contrast`` changes across the outline of ``writing``: the median gradient
+    (per pixel) on the pixels just inside and just outside it."""
     outline = ndi.binary_dilation(writing) & ~ndi.binary_erosion(writing)
     gy, gx = np.gradient(contrast)
-    return float(np.median(np.hypot(gx, gy)[outline])) >= INK_EDGE * strength
+    return float(np.median(np.hypot(gx, gy)[outline]))
+
+
+def refocused(loaded: LoadedImage, ink: InkMap, writing: np.ndarray) -> LoadedImage | None:
+    """``loaded`` sharpened when it was taken out of focus (see :data:`BLURRED_EDGE`), judged by the
+    pixels ``writing`` of its ink ``ink``; ``None`` when it looks in focus. A blur spreads every
+    stroke: neighbouring digits run together at the threshold, and a loop's hole closes. The unsharp
+    mask is as wide as the blur measured (:data:`SHARPEN_SPREAD`)."""
+    if ink.blank or ink.contrast is None or not writing.any():
+        return None
+    strength = float(np.median(ink.contrast[writing]))
+    if strength < MIN_INK_CONTRAST:
+        return None
+    edge = _edge(ink.contrast, writing) / strength
+    rows = np.nonzero(writing.any(axis=1))[0]
+    width, height = 1.0 / max(edge, 1e-6), float(rows[-1] + 1 - rows[0])  # of the edges; the writing's
+    if edge >= BLURRED_EDGE or not BLURRED_SHARE * height <= width <= height / 2:
+        return None  # in focus; or a smudge, not writing (edges half as wide as the writing is tall)
+    grey = loaded.grey
+    inside = ndi.binary_erosion(writing)
+    paper = ~ndi.binary_dilation(ink.mask | writing, iterations=3)
+    if not inside.any() or not paper.any():
+        return None
+    depth = abs(float(np.median(grey[paper])) - float(np.median(grey[writing])))
+    grain = np.abs(grey - ndi.gaussian_filter(grey, 1.0))
+    if float(np.median(grain[inside])) >= SMOOTH_STROKE * depth:
+        return None  # soft edges, but grainy inside: a pencil
+    blurred = ndi.gaussian_filter(grey, SHARPEN_SPREAD * width)
+    return replace(loaded, grey=np.clip(grey + SHARPEN_AMOUNT * (grey - blurred), 0.0, 1.0).astype(np.float32))
 
 
 def _smooth(grey: np.ndarray) -> np.ndarray:
@@ -1835,7 +1884,9 @@ def preprocess(source: Any, dark_on_light: bool | None = None) -> Preprocessed:
     return _preprocess(loaded, dark_on_light)
 
 
-def _preprocess(loaded: LoadedImage, dark_on_light: bool | None, zoom: bool = True) -> Preprocessed:
+def _preprocess(
+    loaded: LoadedImage, dark_on_light: bool | None, zoom: bool = True, refocus: bool = True
+) -> Preprocessed:
     faint = FAINT_INK_SHARE_OF_PEAK if loaded.enlarged or loaded.scale > 1 else None
     floor = FAINT_INK_SHARE_OF_PEAK if loaded.glare else INK_SHARE_OF_PEAK
     ink = extract_ink(loaded.grey, floor, dark_on_light=dark_on_light, faint_share=faint)
@@ -1870,6 +1921,9 @@ def _preprocess(loaded: LoadedImage, dark_on_light: bool | None, zoom: bool = Tr
     # survive the line rules; a digit reaches into the picture, and stands out from the paper.
     if not mask.any() or only_at_the_frame(mask) or not stands_out(ink, mask, lines):
         return blank
+    if refocus and (sharper := refocused(loaded, ink, mask)) is not None:
+        # Taken out of focus: everything found again on the picture sharpened.
+        return replace(_preprocess(sharper, ink.dark_on_light, zoom, refocus=False), polarity_sure=ink.polarity_sure)
     rows = np.nonzero(mask.any(axis=1))[0]
     cols = np.nonzero(mask.any(axis=0))[0]
     height, width = mask.shape
@@ -1885,7 +1939,7 @@ def _preprocess(loaded: LoadedImage, dark_on_light: bool | None, zoom: bool = Tr
             grey=loaded.grey[y0:y1, x0:x1].copy(),
             placement=_compose(loaded.placement, (1.0, 0.0, float(x0), 0.0, 1.0, float(y0))),
         )
-        return replace(_preprocess(part, ink.dark_on_light, zoom=False), polarity_sure=ink.polarity_sure)
+        return replace(_preprocess(part, ink.dark_on_light, zoom=False, refocus=False), polarity_sure=ink.polarity_sure)
     image = ink_to_mnist(soft_ink(ink, mask), hairline=True)
     box = loaded.box(cols[0], rows[0], cols[-1] + 1, rows[-1] + 1)
     pieces = _pieces(mask)

@@ -45,6 +45,7 @@ from digitocr.preprocess import (
     long_runs,
     on_the_page,
     open_image,
+    refocused,
     speck_size,
     stands_out,
     stroke_width,
@@ -1353,6 +1354,13 @@ def find_digits(
     ink, mask, groups, lines = _ink_and_writing(loaded.grey, dark_on_light)
     if ink.blank:
         return [], ink
+    sharper = refocused(loaded, ink, _union(groups)) if groups else None
+    if sharper is not None:  # out of focus: neighbours blurred together are parted again
+        loaded, sure = sharper, ink.polarity_sure
+        ink, mask, groups, lines = _ink_and_writing(loaded.grey, ink.dark_on_light)
+        ink = replace(ink, polarity_sure=sure)
+        if ink.blank:
+            return [], ink
     turn = _turn_of_writing(groups)
     if turn is not None:  # written on a rising line, or photographed turned: read it level
         loaded, sure = level(loaded, turn, ink.mask, _union(groups)), ink.polarity_sure
