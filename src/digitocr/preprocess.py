@@ -1909,14 +1909,16 @@ def _preprocess(
         # the lines from the rest, and a share of the darkest writing's contrast) left crumbs of a
         # fainter digit (grainy pencil breaks up), or nothing: look again, with a lower floor and
         # the lines left out of the threshold's statistics.
-        lines = ndi.binary_dilation(erased, iterations=2)
+        # Only a digit found this way must pass the edge test for writing between lines (as in
+        # segment._ink_and_writing); the one found first is judged as any other.
+        around = ndi.binary_dilation(erased, iterations=2)
         fainter = extract_ink(
-            loaded.grey, FAINT_INK_SHARE_OF_PEAK, dark_on_light=ink.dark_on_light, faint_share=faint, ignore=lines
+            loaded.grey, FAINT_INK_SHARE_OF_PEAK, dark_on_light=ink.dark_on_light, faint_share=faint, ignore=around
         )
         if not fainter.blank:
             again, _ = _digit_mask(fainter)
             if again.sum() > mask.sum():
-                ink, mask = replace(fainter, polarity_sure=ink.polarity_sure), again
+                ink, mask, lines = replace(fainter, polarity_sure=ink.polarity_sure), again, around
     # Fragments of an empty cell's border, photographed in perspective, or the edge of a shadow may
     # survive the line rules; a digit reaches into the picture, and stands out from the paper.
     if not mask.any() or only_at_the_frame(mask) or not stands_out(ink, mask, lines):
