@@ -712,8 +712,8 @@ def refocused(loaded: LoadedImage, ink: InkMap, writing: np.ndarray) -> LoadedIm
     pixels ``writing`` of its ink ``ink``; ``None`` when it looks in focus. A blur spreads every
     stroke: neighbouring digits run together at the threshold, and a loop's hole closes. The unsharp
     mask is as wide as the blur measured (:data:`SHARPEN_SPREAD`)."""
-    if ink.blank or ink.contrast is None or not writing.any():
-        return None
+    if loaded.enlarged or ink.blank or ink.contrast is None or not writing.any():
+        return None  # a small picture enlarged on loading is soft from the enlarging, not the lens
     strength = float(np.median(ink.contrast[writing]))
     if strength < MIN_INK_CONTRAST:
         return None
