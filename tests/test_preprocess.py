@@ -414,7 +414,8 @@ def test_only_a_picture_out_of_focus_is_sharpened(digits, in_pencil):
     """`refocused` sharpens writing whose edges are soft and whose strokes are smooth inside (a
     photo out of focus), and leaves alone a pen in focus, an MNIST digit enlarged (its edges are
     soft at 150 or 300 px, but no softer against its height than at 28), and faint pencil, whose
-    edges are as soft but whose graphite is grainy (a blur would have smoothed the grain too)."""
+    edges are as soft but whose graphite is grainy (a blur would have smoothed the grain too), nor a
+    tiny picture, soft from being enlarged on loading."""
 
     def sharpened(picture: np.ndarray) -> LoadedImage | None:
         loaded = open_image(picture)
@@ -433,6 +434,9 @@ def test_only_a_picture_out_of_focus_is_sharpened(digits, in_pencil):
         again = sharpened(blurred)
         assert again is not None
         assert sharpness(again.grey) > 2 * sharpness(open_image(blurred).grey)
+    for d in digits[0][:10]:  # 8 × 8 in 17 grey levels, as UCI optdigits stores digits: enlarged on loading
+        small = np.asarray(Image.fromarray(d[4:24, 4:24]).resize((8, 8), Image.Resampling.BILINEAR), np.float32)
+        assert sharpened((255 - np.round(np.minimum(2 * small, 255) / 17) * 17).astype(np.uint8)) is None
 
 
 def test_an_empty_cell_with_shading_stays_blank():
