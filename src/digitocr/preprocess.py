@@ -702,6 +702,9 @@ def stands_out(ink: InkMap, writing: np.ndarray, lines: np.ndarray | None = None
 def _edge(contrast: np.ndarray, writing: np.ndarray) -> float:
     """How sharply the ``contrast`` changes across the outline of ``writing``: the median gradient
     (per pixel) on the pixels just inside and just outside it."""
+    rows, cols = np.nonzero(writing.any(axis=1))[0], np.nonzero(writing.any(axis=0))[0]
+    around = np.s_[max(0, rows[0] - 2) : rows[-1] + 3, max(0, cols[0] - 2) : cols[-1] + 3]  # all it needs
+    contrast, writing = contrast[around], writing[around]
     outline = ndi.binary_dilation(writing) & ~ndi.binary_erosion(writing)
     gy, gx = np.gradient(contrast)
     return float(np.median(np.hypot(gx, gy)[outline]))
