@@ -413,9 +413,9 @@ def test_faint_writing_between_dark_rules_is_found(digits, in_pencil, contrast):
 def test_only_a_picture_out_of_focus_is_sharpened(digits, in_pencil):
     """`refocused` sharpens writing whose edges are soft and whose strokes are smooth inside (a
     photo out of focus), and leaves alone a pen in focus, an MNIST digit enlarged (its edges are
-    soft at 150 or 300 px, but no softer against its height than at 28), and faint pencil, whose
-    edges are as soft but whose graphite is grainy (a blur would have smoothed the grain too), nor a
-    tiny picture, soft from being enlarged on loading."""
+    soft at 150 or 300 px, but no softer against its height than at 28), a soft pencil, whose edges
+    are as soft but whose graphite is grainy (a blur would have smoothed the grain too), and a tiny
+    picture, soft from being enlarged on loading."""
 
     def sharpened(picture: np.ndarray) -> LoadedImage | None:
         loaded = open_image(picture)
