@@ -689,7 +689,7 @@ def stands_out(ink: InkMap, writing: np.ndarray, lines: np.ndarray | None = None
     if strength < FAINT_INK_CONTRAST:
         return False
     if strength < MIN_INK_CONTRAST:
-        paper = ~ndi.binary_dilation(ink.mask | writing, iterations=3)
+        paper = _paper_beside(ink, writing)
         if lines is not None:
             paper &= ~lines
         if paper.any() and strength < FAINT_INK_CLARITY * float(np.percentile(contrast[paper], 90)):
@@ -697,6 +697,11 @@ def stands_out(ink: InkMap, writing: np.ndarray, lines: np.ndarray | None = None
     elif lines is None:
         return True
     return _edge(contrast, writing) >= INK_EDGE * strength
+
+
+def _paper_beside(ink: InkMap, writing: np.ndarray) -> np.ndarray:
+    """The paper of ``ink``'s picture: its pixels 3 or more away from any ink and from ``writing``."""
+    return ~ndi.binary_dilation(ink.mask | writing, iterations=3)
 
 
 def _edge(contrast: np.ndarray, writing: np.ndarray) -> float:
@@ -727,7 +732,7 @@ def refocused(loaded: LoadedImage, ink: InkMap, writing: np.ndarray) -> LoadedIm
         return None  # in focus; or a smudge, not writing (edges half as wide as the writing is tall)
     grey = loaded.grey
     inside = ndi.binary_erosion(writing)
-    paper = ~ndi.binary_dilation(ink.mask | writing, iterations=3)
+    paper = _paper_beside(ink, writing)
     if not inside.any() or not paper.any():
         return None
     depth = abs(float(np.median(grey[paper])) - float(np.median(grey[writing])))

@@ -1278,6 +1278,15 @@ def _ink_and_writing(
     return ink, mask, groups, None
 
 
+def _ink_and_writing_again(
+    loaded: LoadedImage, ink: InkMap
+) -> tuple[InkMap, np.ndarray, list[_Group], np.ndarray | None]:
+    """:func:`_ink_and_writing` of ``loaded``, a picture sharpened or turned level from the one
+    ``ink`` was found on: read with the same polarity, and as sure of it."""
+    again, mask, groups, lines = _ink_and_writing(loaded.grey, ink.dark_on_light)
+    return replace(again, polarity_sure=ink.polarity_sure), mask, groups, lines
+
+
 def _union(groups: list[_Group]) -> np.ndarray:
     """The pixels of all ``groups`` (not empty), as one mask."""
     union = np.zeros_like(groups[0].mask)
@@ -1356,16 +1365,14 @@ def find_digits(
         return [], ink
     sharper = refocused(loaded, ink, _union(groups)) if groups else None
     if sharper is not None:  # out of focus: neighbours blurred together are parted again
-        loaded, sure = sharper, ink.polarity_sure
-        ink, mask, groups, lines = _ink_and_writing(loaded.grey, ink.dark_on_light)
-        ink = replace(ink, polarity_sure=sure)
+        loaded = sharper
+        ink, mask, groups, lines = _ink_and_writing_again(loaded, ink)
         if ink.blank:
             return [], ink
     turn = _turn_of_writing(groups)
     if turn is not None:  # written on a rising line, or photographed turned: read it level
-        loaded, sure = level(loaded, turn, ink.mask, _union(groups)), ink.polarity_sure
-        ink, mask, groups, lines = _ink_and_writing(loaded.grey, ink.dark_on_light)
-        ink = replace(ink, polarity_sure=sure)
+        loaded = level(loaded, turn, ink.mask, _union(groups))
+        ink, mask, groups, lines = _ink_and_writing_again(loaded, ink)
         if ink.blank:
             return [], ink
     if not groups or not stands_out(ink, _union(groups), lines):  # nothing, or the paper's grain
