@@ -904,6 +904,17 @@ def _sheets(
             yield rng, _number([images[i] for i in idx], [int(labels[i]) for i in idx], rng, faint=pencil)
 
 
+def _sheet_kind(prefix: str, sheet: Sample) -> str:
+    """The kind of a set's picture made from ``sheet``: "<prefix>-single" or "<prefix>-number"."""
+    return f"{prefix}-" + ("single" if sheet.kind == "single" else "number")
+
+
+def _photographed(sheet: Sample, img: Image.Image, rng: np.random.Generator, prefix: str) -> Sample:
+    """``sheet`` as ``img`` shows it (photographed again: dim, glare, blur), saved as JPEG or PNG;
+    its label and pen, no boxes, its kind from ``prefix`` (see :func:`_sheet_kind`)."""
+    return Sample(_encode(img, rng), sheet.label, _sheet_kind(prefix, sheet), (), sheet.pen)
+
+
 def on_a_desk(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
     """A slip of paper photographed lying on a desk: a single digit (even ``k``) or a number (odd),
     composed as in :func:`single_digits` and :func:`numbers`, turned up to 20°, on a dark or
@@ -946,15 +957,7 @@ def in_dim_light(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) 
         cast = rng.choice([(1.0, 0.85, 0.6), (1.0, 1.0, 1.0), (0.8, 0.9, 1.0)])  # tungsten, neutral, daylight
         arr = arr * exposure * np.asarray(cast, np.float32) + rng.normal(0, rng.uniform(0.005, 0.025), arr.shape)
         img = Image.fromarray((np.clip(arr, 0, 1) * 255).astype(np.uint8))
-        out.append(
-            Sample(
-                _encode(img, rng),
-                sheet.label,
-                "dim-" + ("single" if sheet.kind == "single" else "number"),
-                (),
-                sheet.pen,
-            )
-        )
+        out.append(_photographed(sheet, img, rng, "dim"))
     return out
 
 
@@ -978,8 +981,7 @@ def under_glare(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -
         light = arr**2.2 + rng.uniform(0.2, 1.0) * spot[..., None]
         arr = np.clip(light, 0, 1) ** (1 / 2.2) + rng.normal(0, rng.uniform(0.0, 0.015), arr.shape)
         img = Image.fromarray((np.clip(arr, 0, 1) * 255).astype(np.uint8))
-        kind = "glare-" + ("single" if sheet.kind == "single" else "number")
-        out.append(Sample(_encode(img, rng), sheet.label, kind, (), sheet.pen))
+        out.append(_photographed(sheet, img, rng, "glare"))
     return out
 
 
@@ -990,8 +992,7 @@ def in_faint_pencil(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 
     and compressed like the rest. Their kind is "faint-single" or "faint-number"."""
     out = []
     for _, sheet in _sheets(images, labels, n, seed, 21, faint=(0.12, 0.4)):
-        kind = "faint-" + ("single" if sheet.kind == "single" else "number")
-        out.append(dataclasses.replace(sheet, kind=kind))
+        out.append(dataclasses.replace(sheet, kind=_sheet_kind("faint", sheet)))
     return out
 
 
@@ -1005,8 +1006,7 @@ def out_of_focus(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) 
     for rng, sheet in _sheets(images, labels, n, seed, 22):
         img = Image.open(io.BytesIO(sheet.data)).convert("RGB")
         img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.01, 0.04) * min(img.size)))
-        kind = "focus-" + ("single" if sheet.kind == "single" else "number")
-        out.append(Sample(_encode(img, rng), sheet.label, kind, (), sheet.pen))
+        out.append(_photographed(sheet, img, rng, "focus"))
     return out
 
 
