@@ -434,12 +434,23 @@ def test_times_telephone_numbers_and_figures_in_brackets_are_read(name, text, br
 
 
 @pytest.mark.parametrize(
-    ("name", "text"), [("percent-74.jpg", "74"), ("percent-24.jpg", "24"), ("label-682.jpg", "682")]
+    ("name", "text"),
+    [
+        ("percent-74.jpg", "74"),
+        ("percent-24.jpg", "24"),
+        ("percent-marker-058.jpg", "058"),
+        ("percent-cut-87.jpg", "87"),
+        ("percent-open-5.jpg", "5"),
+        ("label-682.jpg", "682"),
+    ],
 )
 def test_a_percent_sign_and_a_printed_label_are_no_digits(name, text):
-    """With the default (pretrained) model: "74%", "24%" and "Qty 682" (benchmarks/realistic.py's form
-    fields, tuning seed 1). The percent sign's small circle was read as a 0 and its slash as a 1
-    ('7446', '2401'), and the label's Q as a 0 ('00682')."""
+    """With the default (pretrained) model: "74%", "24%", "058%", "8.7%", "5%" and "Qty 682"
+    (benchmarks/realistic.py's form fields, tuning seed 1). The percent sign's small circle was read
+    as a 0 and its slash as a 1 ('7446', '2401'); a marker's filled circles leave no holes to find,
+    and that sign was read as a 4 ('0584'); a sign close to the number was cut in two as touching
+    digits ('8796'); a sign whose low circle was taken for a full stop was read as a 4 ('54'); and
+    the label's Q as a 0 ('00682')."""
     assert Recognizer().read(DATA / name).text == text
 
 

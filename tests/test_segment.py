@@ -674,6 +674,23 @@ def test_a_percent_sign_after_the_number_is_no_digit(digits, written):
         assert iou(crop.box, box) > 0.6
 
 
+@pytest.mark.parametrize("written", ["joined", "apart"])
+def test_a_percent_sign_with_filled_circles_is_no_digit(digits, written):
+    """204% written with a marker, its small circles filled to blobs (no holes to find), the low one
+    joined to the slash as one piece (read as a 4) or both apart from it (taken for full stops, the
+    slash read as a 1). The slash is found from the top right to the bottom left of its piece, and
+    the circles either side of it."""
+    percent = {
+        "joined": [((40, 30), (4, 90)), *_ring(10, 41, 4), *_ring(33, 79, 4)],
+        "apart": [((40, 30), (10, 90)), *_ring(11, 41, 4), *_ring(37, 78, 4)],
+    }[written]
+    page, boxes = _marks_page(digits, [("after", percent)])
+    crops = split_digits(page)
+    assert len(crops) == 3
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
+
+
 def _bracket(opening: bool) -> list[tuple[tuple[float, float], tuple[float, float]]]:
     """A bracket's arc as the strokes _marks_page draws: 76 px tall, bowing out by 14 px."""
     ts = np.linspace(-1, 1, 11)

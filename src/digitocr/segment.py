@@ -215,6 +215,17 @@ PERCENT_LEAN = 0.25
 PERCENT_WIDTH = 0.95
 PERCENT_HOLE = 0.25
 PERCENT_APART = 0.25
+# A percent sign whose circles are filled or open (see _is_slashed_ring): its slash inked at this
+# share of the points along it or more, and cut out of the piece up to SLASH_BAND times its half
+# width (a pen's edge is rough) before looking for the circles beside it.
+SLASH_INKED = 0.85
+SLASH_BAND = 1.4
+# Its high circle's centre lies in the top PERCENT_HIGH of the box and its low one's in the bottom
+# PERCENT_HIGH (a 4 leaning right, seen the same way, has its arm and its bar's end nearer the middle);
+# a low circle apart from the slash has its centre above PERCENT_LOW_MARK of the box's height (a full
+# stop after a 7 lies on the baseline).
+PERCENT_HIGH = 0.32
+PERCENT_LOW_MARK = 0.92
 # A straight thin stroke at an end of the number at least this many digit heights tall is the side
 # of a box drawn round it (a cheque's printed box, slanted in perspective, is not erased as a box;
 # digits of one line are about equally tall). Tuning seeds: cheque amounts +2, nothing else changed.
@@ -928,8 +939,13 @@ def _drop_label(digits: list[_Group], digit_height: float, marks: list[_Group]) 
     return digits[k:]
 
 
-def _drop_percent(digits: list[_Group], digit_height: float) -> list[_Group]:
-    """Drop a percent sign written after the number (see :data:`PERCENT_RING`)."""
+def _drop_percent(digits: list[_Group], digit_height: float, marks: list[_Group]) -> list[_Group]:
+    """Drop a percent sign written after the number (see :data:`PERCENT_RING` and
+    :func:`_is_slashed_ring`)."""
+    if len(digits) >= 2 and _is_slashed_ring(digits[-1], digit_height, marks):
+        return digits[:-1]
+    if len(digits) >= 3 and _is_slashed_ring(_merge(digits[-2], digits[-1]), digit_height, marks):
+        return digits[:-2]  # cut in two as touching digits (a 9 and a 6)
 
     def ring(g: _Group) -> bool:
         return max(g.height, g.width) < PERCENT_RING * digit_height
@@ -960,6 +976,74 @@ def _drop_percent(digits: list[_Group], digit_height: float) -> list[_Group]:
     if top.size == 0 or foot.size == 0 or top.mean() - foot.min() < PERCENT_LEAN * slash.height:
         return digits
     return digits[: end - 2]
+
+
+def _column_runs(columns: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of True in a row of booleans, as (first, last) indices, left to right."""
+    idx = np.nonzero(columns)[0]
+    if idx.size == 0:
+        return []
+    breaks = np.nonzero(np.diff(idx) > 1)[0]
+    return list(zip(idx[np.r_[0, breaks + 1]].tolist(), idx[np.r_[breaks, idx.size - 1]].tolist(), strict=True))
+
+
+def _is_slashed_ring(group: _Group, digit_height: float, marks: list[_Group]) -> bool:
+    """A percent sign whose circles may be filled (a marker, a soft pencil) or open: a straight
+    stroke from the top right of the piece to its bottom left, leaning right (see
+    :data:`PERCENT_LEAN`), continuously inked, with a small round piece high on its left and one low
+    on its right (see :data:`PERCENT_RING` and :data:`PERCENT_HIGH`), each either part of the piece
+    or a mark beside it (a small or filled circle apart from the slash was taken for a full stop)."""
+    h, w = group.height, group.width
+    if h < 0.6 * digit_height or w > PERCENT_WIDTH * digit_height:
+        return False
+    box = group.mask[group.y0 : group.y1, group.x0 : group.x1]
+    band = max(1, h // 8)
+    tops, feet = _column_runs(box[:band].any(axis=0)), _column_runs(box[-band:].any(axis=0))
+    if not tops or not feet:
+        return False
+    top = np.array([sum(tops[-1]) / 2, band / 2])  # the rightmost ink at the top, the leftmost at the foot
+    foot = np.array([sum(feet[0]) / 2, h - band / 2])
+    if top[0] - foot[0] < PERCENT_LEAN * h:
+        return False
+    along = np.linspace(0, 1, 25)[:, None] * (foot - top) + top
+    rows = np.clip(np.rint(along[:, 1]).astype(int), 0, h - 1)
+    cols = np.clip(np.rint(along[:, 0]).astype(int), 0, w - 1)
+    inked = box[rows, cols]
+    if inked.mean() < SLASH_INKED:
+        return False
+    half_pen = float(np.median(ndi.distance_transform_edt(box)[rows, cols][inked]))
+    unit = (foot - top) / np.linalg.norm(foot - top)
+
+    def side(x: np.ndarray | float, y: np.ndarray | float) -> Any:  # < 0 left of the slash, > 0 right
+        return (x - top[0]) * unit[1] - (y - top[1]) * unit[0]
+
+    yy, xx = np.mgrid[0:h, 0:w]
+    rest = box & (np.abs(side(xx, yy)) > SLASH_BAND * half_pen + 1)
+    labels, count = ndi.label(rest, structure=np.ones((3, 3)))
+    sizes = ndi.sum(rest, labels, range(1, count + 1)) if count else np.zeros(0)
+    pieces = [
+        _Group(labels == k + 1, ys.start, ys.stop, xs.start, xs.stop)
+        for k, (ys, xs) in enumerate(ndi.find_objects(labels))
+        if sizes[k] >= 0.2 * sizes.max()
+    ]
+
+    def ring(piece: _Group, dx: int = 0, dy: int = 0) -> tuple[float, float] | None:
+        """Where a small round piece lies: its centre's height in the box, its side of the slash."""
+        across, long = min(piece.height, piece.width), max(piece.height, piece.width)
+        if not (0.15 * digit_height <= long < PERCENT_RING * digit_height and across >= 0.35 * long):
+            return None
+        y, x = (piece.y0 + piece.y1) / 2 - dy, (piece.x0 + piece.x1) / 2 - dx
+        return y / h, side(x, y)
+
+    found = [ring(p) for p in pieces]
+    if len(found) > 2 or None in found:
+        return False
+    # A circle apart from the slash, filled or small, may have been taken for a full stop.
+    beside = [m for m in marks if group.x0 - 0.1 * digit_height <= m.x0 and m.x1 <= group.x1 + 0.3 * digit_height]
+    found += [f for f in (ring(m, group.x0, group.y0) for m in beside) if f is not None]
+    high = [f for f in found if f[0] < PERCENT_HIGH and f[1] < 0]
+    low = [f for f in found if 1 - PERCENT_HIGH < f[0] < PERCENT_LOW_MARK and f[1] > 0]
+    return len(high) == 1 and len(low) >= 1
 
 
 def _is_percent_sign(group: _Group, digit_height: float) -> bool:
@@ -1426,7 +1510,8 @@ def find_digits(
     if score is not None:
         digits = _merge_by_recognition(ink, digits, digit_height, score)
     digits = [g for g in digits if not _is_sliver(g, digit_height)]
-    digits = _drop_label(_drop_off_the_line(_drop_percent(digits, digit_height)), digit_height, separators)
+    digits = _drop_percent(digits, digit_height, separators)
+    digits = _drop_label(_drop_off_the_line(digits), digit_height, separators)
     for end in (0, -1):  # the sides of a box round the number
         while len(digits) > 1 and _is_tall_stroke(digits[end], digit_height):
             del digits[end]
