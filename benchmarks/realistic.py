@@ -194,10 +194,16 @@ def _disk(radius: int) -> np.ndarray:
 
 
 def _line(alpha: np.ndarray, p0, p1, width: float) -> None:
-    """Draw an anti-aliased line into an alpha array (4× supersampled)."""
+    """Draw an anti-aliased stroke of a round pen into an alpha array (4× supersampled): a line with
+    round ends, so that the segments of a mark drawn by hand join as a pen's do (square ends left
+    notches and spikes at the joins: the small circles of a percent sign drawn with a wide pen came
+    out as stars)."""
     h, w = alpha.shape
     img = Image.new("L", (w * 4, h * 4), 0)
-    ImageDraw.Draw(img).line([(p0[0] * 4, p0[1] * 4), (p1[0] * 4, p1[1] * 4)], fill=255, width=max(1, int(width * 4)))
+    draw, pen = ImageDraw.Draw(img), max(1, int(width * 4))
+    draw.line([(p0[0] * 4, p0[1] * 4), (p1[0] * 4, p1[1] * 4)], fill=255, width=pen)
+    for x, y in (p0, p1):
+        draw.ellipse([x * 4 - pen / 2, y * 4 - pen / 2, x * 4 + pen / 2, y * 4 + pen / 2], fill=255)
     alpha[:] = np.maximum(alpha, np.asarray(img.resize((w, h), Image.Resampling.BOX), np.float32) / 255)
 
 
