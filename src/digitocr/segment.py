@@ -994,7 +994,7 @@ def _is_slashed_ring(group: _Group, digit_height: float, marks: list[_Group]) ->
     on its right (see :data:`PERCENT_RING` and :data:`PERCENT_HIGH`), each either part of the piece
     or a mark beside it (a small or filled circle apart from the slash was taken for a full stop)."""
     h, w = group.height, group.width
-    if h < 0.6 * digit_height or w > PERCENT_WIDTH * digit_height:
+    if h < 0.6 * digit_height or w > PERCENT_WIDTH * max(h, digit_height):
         return False
     box = group.mask[group.y0 : group.y1, group.x0 : group.x1]
     band = max(1, h // 8)
