@@ -75,6 +75,10 @@ READ_END_TOP_TWO = 0.75
 # optdigits, 8 px tall, bowed like a bracket).
 BRACKET_ALIKE = 0.2
 BRACKET_MIN_HEIGHT = 12
+# A closing bracket written with a wobble (a brace's kink) reads as a 7 or a 2, unsure: after an
+# opening bracket, a piece bowing the other way and as tall is the closing one when it reads as a 1
+# or its reading's confidence is under this.
+BRACKET_UNSURE = 0.6
 
 
 @dataclass(frozen=True)
@@ -404,7 +408,8 @@ def _brackets(crops: list[DigitCrop], probs: np.ndarray) -> set[int]:
     """The pieces that are a pair of brackets ("(0161) 496 0000", "(1250)"): the first piece, shaped
     like an opening bracket, and the piece after it shaped most like a closing one among those about
     as tall (:data:`BRACKET_ALIKE`), each read as a 1 (a 4, a 3 or a 9 may bow as much; a 1 written
-    with a curve bows less than a bracket) and tall enough in the picture for its bow to tell."""
+    with a curve bows less than a bracket; the closing one may instead be read unsure, see
+    :data:`BRACKET_UNSURE`) and tall enough in the picture for its bow to tell."""
     ones = probs.argmax(axis=1) == 1
     height = crops[0].box[3] - crops[0].box[1]
     if len(crops) < 3 or crops[0].bow <= 0 or not ones[0] or height < BRACKET_MIN_HEIGHT:
@@ -414,7 +419,8 @@ def _brackets(crops: list[DigitCrop], probs: np.ndarray) -> set[int]:
         other = crop.box[3] - crop.box[1]
         return abs(other - height) <= BRACKET_ALIKE * max(other, height)
 
-    closing = [k for k in range(1, len(crops)) if crops[k].bow < 0 and ones[k] and alike(crops[k])]
+    unsure = probs.max(axis=1) < BRACKET_UNSURE
+    closing = [k for k in range(1, len(crops)) if crops[k].bow < 0 and (ones[k] or unsure[k]) and alike(crops[k])]
     return {0, min(closing, key=lambda k: crops[k].bow)} if closing else set()
 
 
