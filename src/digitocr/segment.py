@@ -184,8 +184,10 @@ HASH_BAR_GAP = 0.15
 COLON_HEIGHT = 0.8
 # Brackets round a number or part of it ("(0161) 496 0000"): a single stroke (one run of ink across
 # BRACKET_ONE_RUN of its rows, none BRACKET_RUN times as long as the median) at least BRACKET_HEIGHT
-# digit heights tall and at most BRACKET_WIDTH wide, whose middle lies BRACKET_BOW of its height or
-# more off the straight line between its ends (left: an opening "(", right: a closing ")").
+# digit heights tall and at most BRACKET_WIDTH of its own height or of the digits' wide (a bracket
+# round small digits stands taller than they do, and is as wide for its height), whose middle lies
+# BRACKET_BOW of its height or more off the straight line between its ends (left: an opening "(",
+# right: a closing ")").
 # ``DigitCrop.bow`` says so; whether it is one is for the classifier (a bracket reads as a 1).
 BRACKET_BOW = 0.05
 BRACKET_HEIGHT = 0.8
@@ -899,7 +901,7 @@ def _bow(group: _Group, digit_height: float) -> float:
     (see :data:`BRACKET_BOW`)."""
     box = group.mask[group.y0 : group.y1, group.x0 : group.x1]
     h = box.shape[0]
-    if h < BRACKET_HEIGHT * digit_height or group.width > BRACKET_WIDTH * digit_height or h < 7:
+    if h < BRACKET_HEIGHT * digit_height or group.width > BRACKET_WIDTH * max(h, digit_height) or h < 7:
         return 0.0
     # One stroke: nearly every row crosses it once (a narrow 0 twice), and none runs along a row for
     # long (a 7's or a 5's bar).
