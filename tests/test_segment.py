@@ -676,10 +676,10 @@ def test_a_percent_sign_after_the_number_is_no_digit(digits, written):
 
 @pytest.mark.parametrize("written", ["joined", "apart"])
 def test_a_percent_sign_with_filled_circles_is_no_digit(digits, written):
-    """204% written with a marker, its small circles filled to blobs (no holes to find), the low one
-    joined to the slash as one piece (read as a 4) or both apart from it (taken for full stops, the
-    slash read as a 1). The slash is found from the top right to the bottom left of its piece, and
-    the circles either side of it."""
+    """204% written with a marker, its small circles filled to blobs (no holes to find), merged with
+    the slash as the pieces of one digit (read as a 4) or both taken for full stops (the slash read
+    as a 1). The slash is found from the top right to the bottom left of its piece, and the circles
+    either side of it, in the piece or among the marks beside it."""
     percent = {
         "joined": [((40, 30), (4, 90)), *_ring(10, 41, 4), *_ring(33, 79, 4)],
         "apart": [((40, 30), (10, 90)), *_ring(11, 41, 4), *_ring(37, 78, 4)],
