@@ -450,15 +450,17 @@ def test_times_telephone_numbers_and_figures_in_brackets_are_read(name, text, br
         ("percent-cut-87.jpg", "87"),
         ("percent-open-5.jpg", "5"),
         ("label-682.jpg", "682"),
+        ("label-small-first-008545.jpg", "008545"),
     ],
 )
 def test_a_percent_sign_and_a_printed_label_are_no_digits(name, text):
-    """With the default (pretrained) model: "74%", "24%", "058%", "8.7%", "5%" and "Qty 682"
-    (benchmarks/realistic.py's form fields, tuning seed 1). The percent sign's small circle was read
+    """With the default (pretrained) model: "74%", "24%", "058%", "8.7%", "5%", "Qty 682" and
+    "No. 008545" (benchmarks/realistic.py's form fields, tuning seed 1). The percent sign's small circle was read
     as a 0 and its slash as a 1 ('7446', '2401'); a marker's filled circles leave no holes to find,
     and that sign was read as a 4 ('0584'); a sign close to the number was cut in two as touching
-    digits ('8796'); a sign whose low circle was taken for a full stop was read as a 4 ('54'); and
-    the label's Q as a 0 ('00682')."""
+    digits ('8796'); a sign whose low circle was taken for a full stop was read as a 4 ('54'); the
+    label's Q as a 0 ('00682'); and the o of "No." as a 0 ('0008545': the first digit, written
+    small, was taken for the label's too, and the gap after it was a digit's)."""
     assert Recognizer().read(DATA / name).text == text
 
 

@@ -926,19 +926,21 @@ def _drop_label(digits: list[_Group], digit_height: float, marks: list[_Group]) 
     than handwritten digits and close together, and a T or an I reads as a 1. Its small letters
     (an o, an m) and its stops were taken for ``marks`` (dots, dashes); they still stand in its gaps."""
     heights = [g.height for g in digits]
-    k = 0
-    while k < len(digits) - 1 and heights[k] < LABEL_HEIGHT * float(np.percentile(heights[k + 1 :], 75)):
-        k += 1
-    if k < 2:
-        return digits
-    first, start = min(g.x0 for g in digits[:k]), digits[k].x0
-    spans = sorted((g.x0, g.x1) for g in [*digits[:k], *(m for m in marks if first <= m.x0 and m.x1 <= start)])
-    ends = np.maximum.accumulate([x1 for _, x1 in spans])
-    gaps = [x0 - end for (x0, _), end in zip(spans[1:], ends[:-1], strict=True)]
-    after = start - ends[-1]
-    if after < LABEL_GAP * digit_height or any(LABEL_APART * gap > after for gap in gaps):
-        return digits
-    return digits[k:]
+    small = 0
+    while small < len(digits) - 1 and heights[small] < LABEL_HEIGHT * float(np.percentile(heights[small + 1 :], 75)):
+        small += 1
+    # The label ends before one of the small pieces: the last after which the gap is a label's (the
+    # first digit may be small too).
+    for k in range(small, 1, -1):
+        start = digits[k].x0
+        inside = [m for m in marks if digits[0].x0 <= m.x0 and m.x1 <= start]
+        spans = sorted((g.x0, g.x1) for g in [*digits[:k], *inside])
+        ends = np.maximum.accumulate([x1 for _, x1 in spans])
+        gaps = [x0 - end for (x0, _), end in zip(spans[1:], ends[:-1], strict=True)]
+        after = start - ends[-1]
+        if after >= LABEL_GAP * digit_height and not any(LABEL_APART * gap > after for gap in gaps):
+            return digits[k:]
+    return digits
 
 
 def _drop_percent(digits: list[_Group], digit_height: float, marks: list[_Group]) -> list[_Group]:
