@@ -982,15 +982,6 @@ def _drop_percent(digits: list[_Group], digit_height: float, marks: list[_Group]
     return digits[: end - 2]
 
 
-def _column_runs(columns: np.ndarray) -> list[tuple[int, int]]:
-    """The runs of True in a row of booleans, as (first, last) indices, left to right."""
-    idx = np.nonzero(columns)[0]
-    if idx.size == 0:
-        return []
-    breaks = np.nonzero(np.diff(idx) > 1)[0]
-    return list(zip(idx[np.r_[0, breaks + 1]].tolist(), idx[np.r_[breaks, idx.size - 1]].tolist(), strict=True))
-
-
 def _is_slashed_ring(group: _Group, digit_height: float, marks: list[_Group]) -> bool:
     """A percent sign whose circles may be filled (a marker, a soft pencil) or open: a straight
     stroke from the top right of the piece to its bottom left, leaning right (see
@@ -1002,11 +993,14 @@ def _is_slashed_ring(group: _Group, digit_height: float, marks: list[_Group]) ->
         return False
     box = group.mask[group.y0 : group.y1, group.x0 : group.x1]
     band = max(1, h // 8)
-    tops, feet = _column_runs(box[:band].any(axis=0)), _column_runs(box[-band:].any(axis=0))
+    # The runs of inked columns in the top and bottom bands, left to right.
+    tops = ndi.find_objects(ndi.label(box[:band].any(axis=0))[0])
+    feet = ndi.find_objects(ndi.label(box[-band:].any(axis=0))[0])
     if not tops or not feet:
         return False
-    top = np.array([sum(tops[-1]) / 2, band / 2])  # the rightmost ink at the top, the leftmost at the foot
-    foot = np.array([sum(feet[0]) / 2, h - band / 2])
+    (right,), (left,) = tops[-1], feet[0]  # the rightmost ink at the top, the leftmost at the foot
+    top = np.array([(right.start + right.stop - 1) / 2, band / 2])
+    foot = np.array([(left.start + left.stop - 1) / 2, h - band / 2])
     if top[0] - foot[0] < PERCENT_LEAN * h:
         return False
     along = np.linspace(0, 1, 25)[:, None] * (foot - top) + top
