@@ -880,6 +880,38 @@ def test_a_digit_broken_into_crumbs_is_one_digit():
     assert len(groups) == 4 and marks == [False, True, True, False]
 
 
+def test_a_piece_poking_out_of_its_digits_box_is_part_of_it():
+    """A stroke broken off a digit lies in the digit's box give or take a few pixels (a 0's side
+    poking one pixel past the rest of it); a flat piece so placed (a dash before an amount) or a
+    small loop (a percent sign's circle) is not joined, nor is a piece that reaches clearly past."""
+    from digitocr.segment import _belongs_together, _Group
+
+    def group(x0, y0, x1, y1):
+        mask = np.zeros((120, 400), bool)
+        mask[y0:y1, x0:x1] = True
+        return _Group(mask, y0, y1, x0, x1)
+
+    zero = group(100, 30, 140, 90)  # digit height 60
+    assert _belongs_together(zero, group(130, 45, 141, 70), 60.0)  # one pixel past the right side
+    assert _belongs_together(group(120, 40, 144, 92), zero, 60.0)  # either way round
+    assert not _belongs_together(zero, group(130, 45, 150, 70), 60.0)  # ten pixels past
+    assert not _belongs_together(zero, group(97, 60, 125, 66), 60.0)  # a dash touching its left side
+    assert _belongs_together(zero, group(105, 60, 125, 66), 60.0)  # a flat piece wholly inside still is
+    ring = group(98, 35, 112, 49)  # a small loop a pixel or two past: a percent sign's circle
+    ring.mask[39:45, 102:108] = False
+    assert not _belongs_together(zero, ring, 60.0)
+    assert _belongs_together(zero, group(98, 35, 112, 49), 60.0)  # the same piece without its hole
+
+
+def test_a_fragment_poking_out_of_a_digit_is_read_with_it():
+    """A field from the tuning sets (realistic.py, seed 1): the second 7 of '0750675', written with
+    a marker, has the end of its bar broken off beside the stem in two pieces; the lower one pokes a
+    pixel past the 7's box and was read as a 1 of its own ('07506715')."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / "field-broken-0750675.jpg").text == "0750675"
+
+
 @pytest.mark.parametrize(
     ("name", "text"),
     [("crumbs-23782487.jpg", "23782487"), ("crumbs-4873962920.jpg", "4873962920"), ("broken-across-3.jpg", "3")],
