@@ -669,7 +669,7 @@ def _belongs_together(a: _Group, b: _Group, digit_height: float) -> bool:
 
 def _inside(small: _Group, big: _Group, digit_height: float) -> bool:
     """``small`` lies inside ``big``'s box, give or take :data:`INSIDE_SLACK` unless it is flat or
-    a small loop."""
+    holds a loop."""
 
     def within(slack: float) -> bool:
         return (
@@ -684,7 +684,7 @@ def _inside(small: _Group, big: _Group, digit_height: float) -> bool:
     if _flat(small.height, small.width, digit_height) or not within(INSIDE_SLACK * digit_height):
         return False
     piece = small.mask[small.y0 : small.y1, small.x0 : small.x1]
-    return not ndi.binary_fill_holes(piece).sum() > piece.sum()  # a loop: a percent sign's circle
+    return int(ndi.binary_fill_holes(piece).sum()) == int(piece.sum())  # no loop (a percent sign's circle)
 
 
 def _join_top_bars(
