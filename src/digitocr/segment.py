@@ -278,6 +278,11 @@ class _Group:
     def width(self) -> int:
         return self.x1 - self.x0
 
+    @property
+    def cropped(self) -> np.ndarray:
+        """The group's mask cut to its box."""
+        return self.mask[self.y0 : self.y1, self.x0 : self.x1]
+
 
 def _group(mask: np.ndarray) -> _Group | None:
     rows = np.nonzero(mask.any(axis=1))[0]
@@ -683,7 +688,7 @@ def _inside(small: _Group, big: _Group, digit_height: float) -> bool:
         return True
     if _flat(small.height, small.width, digit_height) or not within(INSIDE_SLACK * digit_height):
         return False
-    piece = small.mask[small.y0 : small.y1, small.x0 : small.x1]
+    piece = small.cropped
     return int(ndi.binary_fill_holes(piece).sum()) == int(piece.sum())  # no loop (a percent sign's circle)
 
 
@@ -775,10 +780,7 @@ def _is_separator(group: _Group, digit_height: float, baseline: float) -> bool:
         return True  # a dot, a comma, a speck
     if _flat(h, w, digit_height):
         return True  # a dash or an equals sign (its two bars merged as a stacked pair)
-    if (
-        h < 0.6 * digit_height
-        and _flat_bars(group.mask[group.y0 : group.y1, group.x0 : group.x1], digit_height) is not None
-    ):
+    if h < 0.6 * digit_height and _flat_bars(group.cropped, digit_height) is not None:
         return True  # an equals sign written wider apart, before or after an amount (=125=)
     if h < 0.45 * digit_height and group.y0 > baseline - 0.5 * digit_height and w < 0.5 * digit_height:
         return True  # a comma hanging from the baseline
@@ -793,7 +795,7 @@ def _is_colon(group: _Group, digit_height: float) -> bool:
     digit (:data:`COLON_HEIGHT`: a faint digit broken in two small pieces is as tall as the others)."""
     if group.height > COLON_HEIGHT * digit_height:
         return False
-    labels, count = ndi.label(group.mask[group.y0 : group.y1, group.x0 : group.x1], structure=np.ones((3, 3)))
+    labels, count = ndi.label(group.cropped, structure=np.ones((3, 3)))
     if count != 2:
         return False
     sides = [(rows.stop - rows.start, cols.stop - cols.start) for rows, cols in ndi.find_objects(labels)]
@@ -814,7 +816,7 @@ def _is_slash(group: _Group, digit_height: float) -> bool:
 def _stroke_lean(group: _Group, digit_height: float) -> float:
     """How far (degrees) a group leans right from vertical if it is one thin straight stroke (a
     slash, or a 1), else -1."""
-    ys, xs = np.nonzero(group.mask[group.y0 : group.y1, group.x0 : group.x1])
+    ys, xs = np.nonzero(group.cropped)
     if ys.size < 5:
         return -1.0
     cov = np.cov(np.stack([xs, ys]).astype(float))
@@ -883,7 +885,7 @@ def _is_hash(group: _Group, digit_height: float) -> bool:
     (a fat 8, 1% of MNIST's test digits): kept whole, it is still read."""
     if group.width > HASH_ASPECT * digit_height:
         return False
-    box = group.mask[group.y0 : group.y1, group.x0 : group.x1]
+    box = group.cropped
     bar = math.ceil(max(HASH_BAR_SHARE * group.width, HASH_BAR_LENGTH * digit_height))
     bars, count = ndi.label(long_runs(box, bar).any(axis=1))
     # The bars cross the strokes between their ends (a 0's top and bottom arcs lie at its ends).
@@ -915,7 +917,7 @@ def _is_sliver(group: _Group, digit_height: float) -> bool:
     into flat pieces is no taller than the digits beside it)."""
     if _flat(group.height, group.width, digit_height) or group.width <= max(1.0, 0.04 * digit_height):
         return True
-    bars = _flat_bars(group.mask[group.y0 : group.y1, group.x0 : group.x1], digit_height)
+    bars = _flat_bars(group.cropped, digit_height)
     if bars is None:
         return False
     centres = [(rows.start + rows.stop) / 2 for rows, _ in bars]
@@ -926,7 +928,7 @@ def _bow(group: _Group, digit_height: float) -> float:
     """How far the middle of a bracket-like stroke lies left of the straight line between its ends,
     in shares of its height (negative: right of it); 0 for any other shape, or a straighter stroke
     (see :data:`BRACKET_BOW`)."""
-    box = group.mask[group.y0 : group.y1, group.x0 : group.x1]
+    box = group.cropped
     h = box.shape[0]
     if h < BRACKET_HEIGHT * digit_height or group.width > BRACKET_WIDTH * max(h, digit_height) or h < 7:
         return 0.0
@@ -1000,7 +1002,7 @@ def _drop_percent(digits: list[_Group], digit_height: float, marks: list[_Group]
         and high.x0 + high.x1 < slash.x0 + slash.x1
     ):
         return digits
-    box = slash.mask[slash.y0 : slash.y1, slash.x0 : slash.x1]
+    box = slash.cropped
     band = max(1, slash.height // 4)
     top, foot = np.nonzero(box[:band])[1], np.nonzero(box[-band:])[1]
     # The slash's top is right of its foot; a low circle joined to it pulls its foot's ink right.
@@ -1018,7 +1020,7 @@ def _is_slashed_ring(group: _Group, digit_height: float, marks: list[_Group]) ->
     h, w = group.height, group.width
     if h < 0.6 * digit_height or w > PERCENT_WIDTH * max(h, digit_height):
         return False
-    box = group.mask[group.y0 : group.y1, group.x0 : group.x1]
+    box = group.cropped
     band = max(1, h // 8)
     # The runs of inked columns in the top and bottom bands, left to right.
     tops = ndi.find_objects(ndi.label(box[:band].any(axis=0))[0])
@@ -1075,7 +1077,7 @@ def _is_percent_sign(group: _Group, digit_height: float) -> bool:
     """A percent sign written as one piece (see :data:`PERCENT_WIDTH`)."""
     if group.width > PERCENT_WIDTH * digit_height or group.height < 0.6 * digit_height:
         return False
-    box = group.mask[group.y0 : group.y1, group.x0 : group.x1]
+    box = group.cropped
     holes, count = ndi.label(ndi.binary_fill_holes(box) & ~box)
     if count < 2:
         return False
