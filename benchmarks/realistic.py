@@ -17,7 +17,7 @@ neighbours' digits showing at the frame, numbers on squared paper (an exercise b
 the digits), numbers written on a line rising or falling by 1-12 degrees and cells cut from a form
 photographed turned by 2-12 degrees, times, telephone numbers and figures in brackets (a colon,
 brackets and a dash among the digits), a form's fields (percentages, and numbers after the field's
-printed label), 1s and 7s written the continental way (a flag on the 1, a bar across the 7), digits
+printed label), columns of 2-4 numbers written one above another (read line by line), 1s and 7s written the continental way (a flag on the 1, a bar across the 7), digits
 small in an uncropped photo, slips of paper photographed lying on a desk, photos taken in dim light, numbers photographed
 from one side, real handwriting that is not MNIST (UCI optdigits, 8×8, with scikit-learn installed), refusal
 rates, and images per second.
@@ -391,6 +391,47 @@ def _number(
     return Sample(_encode(_degrade(page, rng), rng), text, f"number-{spacing}", tuple(boxes), stroke)
 
 
+def _column(numbers: list[tuple[list[np.ndarray], list[int]]], rng: np.random.Generator) -> Sample:
+    """Numbers written one above another with one pen (a column of a register, a list of meter
+    readings or of amounts): lines 1.4-2.2 digit heights apart, lined up on the left or, as amounts
+    are, on the right, maybe each on a ruled line. Its text is the lines' digits joined by newlines."""
+    height = int(rng.integers(22, 70))
+    stroke = rng.uniform(-1.0, 2.5)
+    gap_range = GAPS[rng.choice(["wide", "normal", "tight", "touching"], p=[0.25, 0.4, 0.25, 0.1])]
+    rows = []
+    for digits, _ in numbers:
+        alphas = [
+            _digit_alpha(d, int(height * rng.uniform(0.9, 1.1)), rng, stroke + rng.normal(0, 0.3)) for d in digits
+        ]
+        gaps = [int(rng.uniform(*gap_range) * height) for _ in alphas[1:]] + [0]
+        rows.append((alphas, gaps, sum(a.shape[1] for a in alphas) + sum(gaps)))
+    pitch = int(height * rng.uniform(1.4, 2.2))
+    widest = max(w for _, _, w in rows)
+    margin = int(height * rng.uniform(0.3, 1.0))
+    right = rng.random() < 0.5
+    top = int(height * rng.uniform(0.3, 0.9))
+    h = top + pitch * (len(rows) - 1) + int(height * 1.15) + int(height * rng.uniform(0.3, 0.8))
+    width = 2 * margin + widest
+    page = _paper(h, width, rng)
+    alpha = np.zeros((h, width), np.float32)
+    lines = np.zeros_like(alpha)
+    ruled = rng.random() < 0.3
+    boxes = []
+    for k, (alphas, gaps, w) in enumerate(rows):
+        baseline = top + height + k * pitch
+        x = margin + (widest - w if right else 0)
+        for a, gap in zip(alphas, gaps, strict=True):
+            boxes.append(_on_the_line(alpha, a, x, baseline, rng))
+            x += a.shape[1] + gap
+        if ruled:
+            yy = baseline + rng.uniform(0.05, 0.2) * height
+            _line(lines, (0, yy), (width, yy), max(1.0, rng.uniform(0.02, 0.05) * height))
+    _print_lines(page, lines, rng)
+    _write(page, alpha, rng)
+    text = "\n".join("".join(map(str, labels)) for _, labels in numbers)
+    return Sample(_encode(_degrade(page, rng), rng), text, f"column-{len(rows)}", tuple(boxes), stroke)
+
+
 def _turned(layers: list[np.ndarray], boxes: list[tuple], degrees: float) -> tuple[list[np.ndarray], list[tuple]]:
     """Layers of one page (writing, printed lines) turned by ``degrees`` (positive: rising to the
     right) round their centre, on a picture as large as the turned page's bounding box: rules that
@@ -717,6 +758,20 @@ def turned_numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0
         sample = _number([images[i] for i in idx], [int(labels[i]) for i in idx], rng, turn=turn * rng.choice([-1, 1]))
         kind = "turned-1-4" if turn < 4 else "turned-4-8" if turn < 8 else "turned-8-12"
         out.append(dataclasses.replace(sample, kind=kind))
+    return out
+
+
+def columns_of_numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """``n`` pictures of 2-4 numbers of 1-8 MNIST test digits written one above another (see
+    :func:`_column`); their kind says how many lines ("column-2", "column-3", "column-4")."""
+    out = []
+    for k in range(n):
+        rng = _rng(seed, 20, k)
+        numbers = []
+        for _ in range(int(rng.integers(2, 5))):
+            idx = rng.choice(len(images), size=int(rng.integers(1, 9)), replace=False)
+            numbers.append(([images[i] for i in idx], [int(labels[i]) for i in idx]))
+        out.append(_column(numbers, rng))
     return out
 
 
@@ -1343,6 +1398,8 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     results.update(_number_figures(recognizer, turned, "turned", "turned-", "turn", " degrees"))
     results.update(_number_figures(recognizer, marked_numbers(images, labels, n, seed), "marked", "marked-"))
     results.update(_number_figures(recognizer, form_fields(images, labels, n, seed), "field", "field-"))
+    columns = columns_of_numbers(images, labels, n, seed)
+    results.update(_number_figures(recognizer, columns, "column", "column-", "lines", " lines"))
     small = small_in_photo(images, labels, n, seed)
     preds = recognizer.predict([s.data for s in small])
     results["small_in_photo_accuracy"] = float(
@@ -1473,10 +1530,11 @@ def main() -> None:
             "turned-cell": turned_cells(images, labels, 12, args.seed),
             "marked": marked_numbers(images, labels, 12, args.seed),
             "field": form_fields(images, labels, 12, args.seed),
+            "column": columns_of_numbers(images, labels, 12, args.seed),
         }
         for name, samples in sets.items():
             for k, s in enumerate(samples):
-                (args.save / f"{name}-{k:02d}-{s.label or s.kind}.img").write_bytes(s.data)
+                (args.save / f"{name}-{k:02d}-{s.label.replace(chr(10), '_') or s.kind}.img").write_bytes(s.data)
     print(json.dumps(measure(args.model, args.data_dir, args.n, args.seed), indent=2))
 
 

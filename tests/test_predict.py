@@ -282,6 +282,21 @@ def test_signs_before_and_after_an_amount_are_not_digits(test_digits):
     assert len(reading.rejected) == 2 and all("not a digit" in reason for _, reason in reading.rejected)
 
 
+def test_a_column_of_numbers_is_read_line_by_line(test_digits):
+    """With the default (pretrained) model: two numbers written one above the other are read as two
+    lines, joined by a newline in ``text``; each digit says which line it is on. Read as one line,
+    '7210' over '4149' was read '412410'."""
+    images, labels = test_digits
+    top, bottom = number_image([images[i] for i in range(4)]), number_image([images[i] for i in range(4, 8)])
+    page = np.concatenate([top, np.full((20, top.shape[1]), 255, np.uint8), bottom])
+    reading = Recognizer().read(png(page))
+    lines = ["".join(str(labels[i]) for i in picks) for picks in (range(4), range(4, 8))]
+    assert reading.text == "\n".join(lines) and reading.lines == lines
+    assert [d.line for d in reading.digits] == [0] * 4 + [1] * 4
+    assert all(d.box[3] <= 100 for d in reading.digits[:4]) and all(d.box[1] >= 120 for d in reading.digits[4:])
+    assert reading.to_dict()["lines"] == lines
+
+
 @pytest.mark.parametrize(("name", "text"), [("tight-258217.png", "258217"), ("grid-row-3172667.jpg", "3172667")])
 def test_a_digit_the_model_is_sure_of_is_kept_however_unusual(name, text):
     """With the default (pretrained) model: a 1 in a number cut tightly and a 2 on a grid's line
@@ -347,7 +362,8 @@ def test_cli_predict_and_read_json(tmp_path, checkpoint_path, test_digits):
     entries = json.loads(result.stdout)
     assert entries[0]["file"] == str(number) and isinstance(entries[0]["text"], str)
     for d in entries[0]["digits"]:
-        assert set(d) == {"digit", "confidence", "box"} and len(d["box"]) == 4
+        assert set(d) == {"digit", "confidence", "box", "line"} and len(d["box"]) == 4 and d["line"] == 0
+    assert entries[0]["lines"] == ([entries[0]["text"]] if entries[0]["text"] else [])
     assert len(entries[0]["digits"]) == 2
     assert "error" in entries[1]
     assert Image.open(annotated / "number.annotated.png").size == Image.open(number).size

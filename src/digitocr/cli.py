@@ -535,7 +535,7 @@ def predict(
         results,
         failed,
         as_json=as_json,
-        defaults={"digit": None, "confidence": None, "probabilities": None},
+        defaults={"digit": None, "confidence": None, "probabilities": None, "reason": None},
         title="digitocr predict",
         columns=("file", "digit", "confidence", "note"),
         row=row,
@@ -551,7 +551,8 @@ def read(
         Path | None, typer.Option(help="Write a copy of each image with boxes and digits drawn into this folder.")
     ] = None,
 ) -> None:
-    """Read the number written on one line of each image: its digits left to right, with boxes."""
+    """Read the number written on one line of each image: its digits left to right, with boxes (several
+    lines one above another are read line by line)."""
     from digitocr.predict import Recognizer
     from digitocr.predict import annotate as draw_annotation
 
@@ -587,7 +588,7 @@ def read(
         results,
         failed,
         as_json=as_json,
-        defaults={"text": "", "digits": []},
+        defaults={"text": "", "lines": [], "digits": []},
         title="digitocr read",
         columns=("file", "text", "confidence (lowest digit)", "note"),
         row=row,

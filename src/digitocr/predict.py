@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -110,27 +110,36 @@ class Prediction:
 
 @dataclass(frozen=True)
 class DigitReading:
-    """One digit of a number: its value, calibrated confidence and box (x0, y0, x1, y1) in the picture."""
+    """One digit of a number: its value, calibrated confidence, box (x0, y0, x1, y1) in the picture,
+    and the line of writing it is on (0 for the first, top one)."""
 
     digit: int
     confidence: float
     box: tuple[int, int, int, int]
+    line: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"digit": self.digit, "confidence": round(self.confidence, 6), "box": list(self.box)}
+        return {"digit": self.digit, "confidence": round(self.confidence, 6), "box": list(self.box), "line": self.line}
 
 
 @dataclass(frozen=True)
 class Reading:
     """A number read from a picture: ``text`` ("" when no digit), its digits left to right, and the
-    pieces of ink that were found but are not digits (``rejected``: box and reason)."""
+    pieces of ink that were found but are not digits (``rejected``: box and reason).
+
+    A picture of several lines of writing one above another is read line by line, top to bottom:
+    ``lines`` holds each line's digits and ``text`` joins them with newlines ("120\n4537")."""
 
     text: str
     digits: list[DigitReading]
     rejected: list[tuple[tuple[int, int, int, int], str]] = field(default_factory=list)
 
+    @property
+    def lines(self) -> list[str]:
+        return self.text.split("\n") if self.text else []
+
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "digits": [d.to_dict() for d in self.digits]}
+        return {"text": self.text, "lines": self.lines, "digits": [d.to_dict() for d in self.digits]}
 
 
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 100) -> float:
@@ -361,6 +370,7 @@ class Recognizer:
 
     def read(self, image: Any) -> Reading:
         """Read the number written on one line of ``image``: the digits left to right, with boxes.
+        Several lines one above another are read one by one, top to bottom (see :class:`Reading`).
 
         Touching digits are cut where the model finds the pieces most believable. Pieces of ink that
         are clearly not digits (far out of distribution and unsure, unsure at either end of the
@@ -381,6 +391,20 @@ class Recognizer:
         if not crops:
             return Reading("", [])
         probs, scores = self.classify([c.image28 for c in crops])
+        digits: list[DigitReading] = []
+        rejected: list[tuple[tuple[int, int, int, int], str]] = []
+        lines: list[str] = []
+        for line in range(crops[-1].line + 1):
+            ks = [k for k, crop in enumerate(crops) if crop.line == line]
+            read = self._line([crops[k] for k in ks], probs[ks], None if scores is None else scores[ks])
+            rejected += read.rejected
+            if read.text:  # a line of marks only (a grid's crumbs, a rule's remnants) is no line of digits
+                digits += [replace(d, line=len(lines)) for d in read.digits]
+                lines.append(read.text)
+        return Reading("\n".join(lines), digits, rejected)
+
+    def _line(self, crops: list[DigitCrop], probs: np.ndarray, scores: np.ndarray | None) -> Reading:
+        """One line of writing read from its pieces and their classifier outputs."""
         digits, rejected = [], []
         brackets = _brackets(crops, probs)
         for k, crop in enumerate(crops):
@@ -400,7 +424,7 @@ class Recognizer:
                 why = f"confidence {confidence:.2f}, two likeliest digits {top_two:.2f}"
                 rejected.append((crop.box, f"not a digit: an unsure piece at an end ({why})"))
                 continue
-            digits.append(DigitReading(top, confidence, crop.box))
+            digits.append(DigitReading(top, confidence, crop.box, crop.line))
         return Reading("".join(str(d.digit) for d in digits), digits, rejected)
 
 

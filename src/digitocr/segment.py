@@ -1,4 +1,5 @@
-"""A picture of a number written on one line → one crop per digit, left to right.
+"""A picture of a number written on one line → one crop per digit, left to right (and a picture of
+several lines one above another → each line's crops, line by line).
 
 Owns: finding the digits of a number. The ink comes from :func:`digitocr.preprocess.extract_ink`;
 writing turned from level is measured (a projection profile's sharpness, the classic skew
@@ -10,7 +11,8 @@ separators (``. , - = / :``) and a label printed before the number are dropped; 
 one digit are cut into several, choosing the cut points by the vertical ink projection, or — when a
 ``score`` function is passed — by how much a classifier believes each piece is a digit (the
 segmentation-by-recognition of Casey & Lecolinet, "A survey of methods and strategies in character
-segmentation", 1996). Does not classify itself: pieces shaped like brackets are measured
+segmentation", 1996). Lines of writing one above another are told apart by the bands their
+digit-sized pieces fill (see :data:`LINE_GAP`) and read one at a time. Does not classify itself: pieces shaped like brackets are measured
 (``DigitCrop.bow``) for the caller's classifier to confirm (a bracket reads as a 1).
 """
 
@@ -33,6 +35,7 @@ from digitocr.preprocess import (
     _drop_frame_edges,
     _drop_frame_fragments,
     _drop_specks,
+    _frame_margin,
     _line_policy,
     _remove_boxes,
     best_turn,
@@ -119,6 +122,11 @@ CRUMB_HEIGHT = 0.75
 # (or most of it), the digit height is measured on its halves.
 STACK_GAP = 0.2
 STACK_HEIGHT = 2.3
+# Lines of writing one above another (a column of numbers, two fields of a form in one picture) are
+# read one at a time: the digit-sized pieces clear of the frame fall into bands, and two bands are
+# two lines when LINE_GAP digit heights or more of bare paper lie between them and the lower one's
+# first piece is no half of a digit broken across its middle (see _belongs_together).
+LINE_GAP = 0.15
 # A piece inside another's box, give or take INSIDE_SLACK digit heights, is part of it: a stroke
 # broken off a 0's side pokes a pixel or two past the rest of the 0. Not a flat piece (a dash or an
 # equals sign's bar before an amount, a crumb of a grid's line) nor a loop (a percent sign's circle
@@ -253,13 +261,15 @@ class DigitCrop:
     ``bow``: for a piece shaped like a bracket, how far its middle lies off the straight line between
     its ends, in shares of its height: positive (left) for an opening one, negative for a closing one;
     0 for any other shape (see :data:`BRACKET_BOW`). A classifier reads a bracket as a 1, so only the
-    two together can tell them apart.
+    two together can tell them apart. ``line``: which line of writing the digit is on, counted from
+    the top (0 when the picture holds one, see :func:`_lines_of_writing`).
     """
 
     image: np.ndarray
     image28: np.ndarray
     box: tuple[int, int, int, int]
     bow: float = 0.0
+    line: int = 0
 
 
 @dataclass
@@ -1462,6 +1472,8 @@ def find_digits(
 ) -> tuple[list[DigitCrop], InkMap]:
     """The digits of a number written on one line, left to right, and the ink they were found in
     (its polarity, and whether the picture settled it: when not, a caller may try the other one).
+    A picture of several lines one above another gives each line's digits in turn, top to bottom,
+    each crop saying which line it is on (``DigitCrop.line``).
 
     ``image``: anything :func:`digitocr.preprocess.open_image` reads, or a
     :class:`~digitocr.preprocess.LoadedImage`. ``score``: optional function from a list of 28×28
@@ -1491,7 +1503,62 @@ def find_digits(
     digit_height = _digit_height(groups)
     # Specks relative to the writing (the frame-relative rule above cannot know the digit size).
     groups = [g for g in groups if max(g.height, g.width) >= 0.12 * digit_height]
-    groups.sort(key=lambda g: g.x0)
+    lines = _lines_of_writing(groups, digit_height)
+    if len(lines) == 1:
+        return _line_crops(loaded, ink, mask, groups, digit_height, score), ink
+    crops = []
+    for line, pieces in enumerate(lines):
+        found = _line_crops(loaded, ink, mask, pieces, _digit_height(pieces), score)
+        crops += [replace(crop, line=line) for crop in found]
+    return crops, ink
+
+
+def _lines_of_writing(groups: list[_Group], digit_height: float) -> list[list[_Group]]:
+    """The pieces of each line of writing, top to bottom (see :data:`LINE_GAP`); all of them as one
+    line when the picture holds one. A piece belongs to the line whose band its middle is nearest."""
+    # Pieces at the frame do not make a line (a page's edge, what shows of a neighbouring line).
+    height, width = groups[0].mask.shape
+    margin = _frame_margin((height, width))
+    tall = sorted(
+        (g for g in groups if g.height >= 0.5 * digit_height and min(g.y0, g.x0, height - g.y1, width - g.x1) > margin),
+        key=lambda g: g.y0,
+    )
+    bands: list[tuple[float, float, list[_Group]]] = []  # top, bottom, the digit-sized pieces
+    for g in tall:
+        # Within the gap, or the lower half of a digit broken across its middle (a digit of a thin pen
+        # broken in two halves as tall as the digit height, measured on such halves).
+        if bands and (
+            g.y0 < bands[-1][1] + LINE_GAP * digit_height
+            or any(_belongs_together(g, other, digit_height) for other in bands[-1][2])
+        ):
+            top, bottom, pieces = bands[-1]
+            bands[-1] = (top, max(bottom, g.y1), [*pieces, g])
+        else:
+            bands.append((g.y0, g.y1, [g]))
+    if len(bands) < 2:
+        return [groups]
+
+    def distance(g: _Group, band: tuple[float, float, list[_Group]]) -> float:
+        middle = (g.y0 + g.y1) / 2
+        return max(band[0] - middle, middle - band[1], 0.0)
+
+    lines: list[list[_Group]] = [[] for _ in bands]
+    for g in groups:
+        lines[min(range(len(bands)), key=lambda k: distance(g, bands[k]))].append(g)
+    return lines
+
+
+def _line_crops(
+    loaded: LoadedImage,
+    ink: InkMap,
+    mask: np.ndarray,
+    groups: list[_Group],
+    digit_height: float,
+    score: Score | None,
+) -> list[DigitCrop]:
+    """The digits of one line of writing, left to right, from its pieces of ink (``groups``, specks
+    left out): pieces of one digit joined, marks and separators left out, touching digits cut."""
+    groups = sorted(groups, key=lambda g: g.x0)
     merged = True
     while merged:  # merge pairs until nothing changes (pieces can chain: a 5 broken in three)
         merged = False
@@ -1548,4 +1615,4 @@ def find_digits(
         soft = _soft(ink, group)
         box = loaded.box(group.x0, group.y0, group.x1, group.y1)
         crops.append(DigitCrop(soft, ink_to_mnist(soft), box, _bow(group, digit_height)))
-    return crops, ink
+    return crops
