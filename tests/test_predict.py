@@ -297,6 +297,14 @@ def test_a_column_of_numbers_is_read_line_by_line(test_digits):
     assert reading.to_dict()["lines"] == lines
 
 
+def test_a_line_of_marks_only_is_no_line():
+    """A column whose first line is a lone 1 leaning like a slash (benchmarks/realistic.py's columns,
+    tuning seed 2): segmentation leaves the slash out, and that line, with nothing in it, is no line of
+    the reading (it raised an IndexError)."""
+    reading = Recognizer().read(DATA / "column-empty-line-26515736.jpg")
+    assert reading.lines == ["26515736", "5"] and [d.line for d in reading.digits] == [0] * 8 + [1]
+
+
 @pytest.mark.parametrize(("name", "text"), [("tight-258217.png", "258217"), ("grid-row-3172667.jpg", "3172667")])
 def test_a_digit_the_model_is_sure_of_is_kept_however_unusual(name, text):
     """With the default (pretrained) model: a 1 in a number cut tightly and a 2 on a grid's line

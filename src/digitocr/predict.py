@@ -396,6 +396,8 @@ class Recognizer:
         lines: list[str] = []
         for line in range(crops[-1].line + 1):
             ks = [k for k, crop in enumerate(crops) if crop.line == line]
+            if not ks:  # every piece of the line was left out (marks, a grid's crumbs)
+                continue
             read = self._line([crops[k] for k in ks], probs[ks], None if scores is None else scores[ks])
             rejected += read.rejected
             if read.text:  # a line of marks only (a grid's crumbs, a rule's remnants) is no line of digits
