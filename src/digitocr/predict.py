@@ -394,7 +394,7 @@ class Recognizer:
         digits: list[DigitReading] = []
         rejected: list[tuple[tuple[int, int, int, int], str]] = []
         lines: list[str] = []
-        for line in range(crops[-1].line + 1):
+        for line in range(max(crop.line for crop in crops) + 1):
             ks = [k for k, crop in enumerate(crops) if crop.line == line]
             if not ks:  # every piece of the line was left out (marks, a grid's crumbs)
                 continue
@@ -426,7 +426,7 @@ class Recognizer:
                 why = f"confidence {confidence:.2f}, two likeliest digits {top_two:.2f}"
                 rejected.append((crop.box, f"not a digit: an unsure piece at an end ({why})"))
                 continue
-            digits.append(DigitReading(top, confidence, crop.box, crop.line))
+            digits.append(DigitReading(top, confidence, crop.box))
         return Reading("".join(str(d.digit) for d in digits), digits, rejected)
 
 

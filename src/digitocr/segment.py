@@ -12,8 +12,9 @@ one digit are cut into several, choosing the cut points by the vertical ink proj
 ``score`` function is passed — by how much a classifier believes each piece is a digit (the
 segmentation-by-recognition of Casey & Lecolinet, "A survey of methods and strategies in character
 segmentation", 1996). Lines of writing one above another are told apart by the bands their
-digit-sized pieces fill (see :data:`LINE_GAP`) and read one at a time. Does not classify itself: pieces shaped like brackets are measured
-(``DigitCrop.bow``) for the caller's classifier to confirm (a bracket reads as a 1).
+digit-sized pieces fill (see :data:`LINE_GAP`) and read one at a time. Does not classify itself:
+pieces shaped like brackets are measured (``DigitCrop.bow``) for the caller's classifier to confirm
+(a bracket reads as a 1).
 """
 
 from __future__ import annotations
