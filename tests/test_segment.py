@@ -354,18 +354,6 @@ def test_lines_written_one_above_another_are_read_one_at_a_time(digits, gap):
         assert iou(crop.box, box) > 0.7
 
 
-def test_a_column_whose_first_line_starts_near_the_top_keeps_it(digits):
-    """Whole digits near the top of the picture are a line of their own, not what shows of a line
-    cut by the frame (those are shorter than the writing): the first line of this column, 5 px from
-    the top, was dropped."""
-    images, _ = digits
-    page, boxes = _lines_page(images, [(1, 3, 4, 2), (9, 10, 11)], 40)
-    crops = split_digits(page[25:])
-    assert [c.line for c in crops] == [0, 0, 0, 0, 1, 1, 1]
-    for crop, (x0, y0, x1, y1) in zip(crops, boxes[0] + boxes[1], strict=True):
-        assert iou(crop.box, (x0, y0 - 25, x1, y1 - 25)) > 0.7
-
-
 def test_a_stroke_at_the_frame_or_a_digit_broken_across_is_no_second_line(digits):
     """Lines are made of digit-sized pieces clear of the frame, with bare paper between them: a
     stroke at the frame above the number (a shadow's edge) is no line of its own ('296' was read

@@ -181,10 +181,6 @@ FAINT_SHARE = 0.5
 # above (starts below) the line's band is from another line (tuning seeds: numbers unchanged; rows
 # of comb cells cut from a grid, seed 1: 64 → 83% exact).
 OTHER_ROW_MARGIN = 0.04
-# ... unless it is as tall as the line's writing (OTHER_ROW_WHOLE of its band's height or more): a
-# whole digit of a line written near the frame, which is read as a line of its own (a column of
-# numbers whose first line starts near the top).
-OTHER_ROW_WHOLE = 0.8
 # A slash is one stroke: its ink spreads across its axis (standard deviation) by at most this many
 # digit heights. A long run of touching digits, as elongated, is far thicker.
 SLASH_THICKNESS = 0.1
@@ -643,8 +639,7 @@ def _components(mask: np.ndarray) -> list[_Group]:
 
 def _drop_other_rows(groups: list[_Group], height: int) -> list[_Group]:
     """Drop what shows of the lines above and below, cut by the frame (see :data:`OTHER_ROW_MARGIN`):
-    a piece touching the top (bottom) of the picture that ends above (starts below) the line's band,
-    shorter than the writing in the band (see :data:`OTHER_ROW_WHOLE`).
+    a piece touching the top (bottom) of the picture that ends above (starts below) the line's band.
     The band is where the pieces clear of the top and bottom lie that are at least half as tall as
     the tallest piece; a number cut tightly has none (its digits touch both), nor does a digit
     broken into a long piece at the frame and a crumb."""
@@ -653,11 +648,8 @@ def _drop_other_rows(groups: list[_Group], height: int) -> list[_Group]:
         return groups
     margin = max(1, round(OTHER_ROW_MARGIN * height))
     top, bottom = band
-    whole = OTHER_ROW_WHOLE * (bottom - top)
     return [
-        g
-        for g in groups
-        if g.height >= whole or not ((g.y0 < margin and g.y1 <= top) or (g.y1 > height - margin and g.y0 >= bottom))
+        g for g in groups if not (g.y0 < margin and g.y1 <= top) and not (g.y1 > height - margin and g.y0 >= bottom)
     ]
 
 
