@@ -354,6 +354,19 @@ def test_lines_written_one_above_another_are_read_one_at_a_time(digits, gap):
         assert iou(crop.box, box) > 0.7
 
 
+def test_a_crumb_above_a_digit_is_no_line(digits):
+    """What is left of a squared paper's grid line above a digit, a thin stroke two thirds as tall,
+    is no line of digits of its own (it was read as a 1 on a line above a 3)."""
+    images, labels = digits
+    page, box = compose([ink(images[int(np.nonzero(labels == 3)[0][0])])], [], height=200)
+    page[120:, :] = 235
+    page = np.concatenate([np.full((80, page.shape[1]), 235, np.uint8), page[:120]])
+    x = box[0][0] + 5
+    page[25:65, x : x + 3] = 60  # 40 px tall, 45 px above the 60 px digit, over its left side
+    (crop,) = split_digits(page)
+    assert crop.line == 0 and iou(crop.box, (box[0][0], box[0][1] + 80, box[0][2], box[0][3] + 80)) > 0.7
+
+
 def test_a_stroke_at_the_frame_or_a_digit_broken_across_is_no_second_line(digits):
     """Lines are made of digit-sized pieces clear of the frame, with bare paper between them: a
     stroke at the frame above the number (a shadow's edge) is no line of its own ('296' was read

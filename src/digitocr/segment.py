@@ -128,6 +128,8 @@ STACK_HEIGHT = 2.3
 # two lines when LINE_GAP digit heights or more of bare paper lie between them and the lower one's
 # first piece is no half of a digit broken across its middle (see _belongs_together).
 LINE_GAP = 0.15
+# ... and each band's tallest piece is LINE_MIN_HEIGHT of the tallest piece of all or more.
+LINE_MIN_HEIGHT = 0.75
 # A piece inside another's box, give or take INSIDE_SLACK digit heights, is part of it: a stroke
 # broken off a 0's side pokes a pixel or two past the rest of the 0. Not a flat piece (a dash or an
 # equals sign's bar before an amount, a crumb of a grid's line) nor a loop (a percent sign's circle
@@ -1536,6 +1538,10 @@ def _lines_of_writing(groups: list[_Group], digit_height: float) -> list[list[_G
             bands[-1] = (top, max(bottom, g.y1), [*pieces, g])
         else:
             bands.append((g.y0, g.y1, [g]))
+    # A band whose tallest piece is much shorter than the writing's tallest is no line of digits (the
+    # crumb of a squared paper's grid line above a digit).
+    tallest = max((max(p.height for p in pieces) for _, _, pieces in bands), default=0)
+    bands = [band for band in bands if max(p.height for p in band[2]) >= LINE_MIN_HEIGHT * tallest]
     if len(bands) < 2:
         return [groups]
 
