@@ -354,6 +354,18 @@ def test_lines_written_one_above_another_are_read_one_at_a_time(digits, gap):
         assert iou(crop.box, box) > 0.7
 
 
+def test_a_column_whose_first_line_starts_near_the_top_keeps_it(digits):
+    """Whole digits near the top of the picture are a line of their own, not what shows of a line
+    cut by the frame (those are cut, or thin crumbs of a grid's lines): the first line of this
+    column, 5 px from the top, was dropped. (A 1 there, as thin as a crumb, still is.)"""
+    images, _ = digits
+    page, boxes = _lines_page(images, [(0, 1, 3, 4), (9, 10, 11)], 40)
+    crops = split_digits(page[25:])
+    assert [c.line for c in crops] == [0, 0, 0, 0, 1, 1, 1]
+    for crop, (x0, y0, x1, y1) in zip(crops, boxes[0] + boxes[1], strict=True):
+        assert iou(crop.box, (x0, y0 - 25, x1, y1 - 25)) > 0.7
+
+
 def test_a_crumb_above_a_digit_is_no_line(digits):
     """What is left of a squared paper's grid line above a digit, a thin stroke two thirds as tall,
     is no line of digits of its own (it was read as a 1 on a line above a 3)."""

@@ -183,6 +183,12 @@ FAINT_SHARE = 0.5
 # above (starts below) the line's band is from another line (tuning seeds: numbers unchanged; rows
 # of comb cells cut from a grid, seed 1: 64 → 83% exact).
 OTHER_ROW_MARGIN = 0.04
+# ... unless it is a whole digit of a line written near the frame (the first line of a column of
+# numbers): clear of the frame itself, at least OTHER_ROW_WHOLE as tall as the line's writing and
+# OTHER_ROW_WIDE as wide as it is tall (a squared paper's grid leaves crumbs as tall as the digits
+# near the frame, but thin). A 1 there is as thin as a crumb and is still dropped.
+OTHER_ROW_WHOLE = 0.8
+OTHER_ROW_WIDE = 0.3
 # A slash is one stroke: its ink spreads across its axis (standard deviation) by at most this many
 # digit heights. A long run of touching digits, as elongated, is far thicker.
 SLASH_THICKNESS = 0.1
@@ -641,7 +647,8 @@ def _components(mask: np.ndarray) -> list[_Group]:
 
 def _drop_other_rows(groups: list[_Group], height: int) -> list[_Group]:
     """Drop what shows of the lines above and below, cut by the frame (see :data:`OTHER_ROW_MARGIN`):
-    a piece touching the top (bottom) of the picture that ends above (starts below) the line's band.
+    a piece touching the top (bottom) of the picture that ends above (starts below) the line's band,
+    unless it is a whole digit (see :data:`OTHER_ROW_WHOLE`).
     The band is where the pieces clear of the top and bottom lie that are at least half as tall as
     the tallest piece; a number cut tightly has none (its digits touch both), nor does a digit
     broken into a long piece at the frame and a crumb."""
@@ -650,8 +657,16 @@ def _drop_other_rows(groups: list[_Group], height: int) -> list[_Group]:
         return groups
     margin = max(1, round(OTHER_ROW_MARGIN * height))
     top, bottom = band
+    edge = _frame_margin(groups[0].mask.shape)
+
+    def whole(g: _Group) -> bool:  # a whole digit of a line written near the frame (see OTHER_ROW_WHOLE)
+        tall = g.height >= OTHER_ROW_WHOLE * (bottom - top) and g.width >= OTHER_ROW_WIDE * g.height
+        return tall and g.y0 > edge and g.y1 < height - edge
+
     return [
-        g for g in groups if not (g.y0 < margin and g.y1 <= top) and not (g.y1 > height - margin and g.y0 >= bottom)
+        g
+        for g in groups
+        if whole(g) or not ((g.y0 < margin and g.y1 <= top) or (g.y1 > height - margin and g.y0 >= bottom))
     ]
 
 
