@@ -188,6 +188,12 @@ def _digit_alpha(digit: np.ndarray, height: int, rng: np.random.Generator, strok
     return a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
+def _pen_digits(digits: list[np.ndarray], height: int, stroke: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """The digits of one writer's number: each about ``height`` pixels tall (give or take 10%), written
+    with the pen ``stroke`` (see :func:`_digit_alpha`), a little heavier or lighter from digit to digit."""
+    return [_digit_alpha(d, int(height * rng.uniform(0.9, 1.1)), rng, stroke + rng.normal(0, 0.3)) for d in digits]
+
+
 def _disk(radius: int) -> np.ndarray:
     y, x = np.mgrid[-radius : radius + 1, -radius : radius + 1]
     return (x * x + y * y) <= radius * radius + radius
@@ -324,7 +330,7 @@ def _number(
     faint pencil when ``faint`` is given (see :func:`_write`)."""
     height = int(rng.integers(22, 90))
     stroke = rng.uniform(-1.0, 2.5)
-    alphas = [_digit_alpha(d, int(height * rng.uniform(0.9, 1.1)), rng, stroke + rng.normal(0, 0.3)) for d in digits]
+    alphas = _pen_digits(digits, height, stroke, rng)
     spacing = rng.choice(["wide", "normal", "tight", "touching"], p=[0.2, 0.35, 0.25, 0.2])
     gap_range = GAPS[spacing]
     boxed = rng.random() < 0.2
@@ -400,9 +406,7 @@ def _column(numbers: list[tuple[list[np.ndarray], list[int]]], rng: np.random.Ge
     gap_range = GAPS[rng.choice(["wide", "normal", "tight", "touching"], p=[0.25, 0.4, 0.25, 0.1])]
     rows = []
     for digits, _ in numbers:
-        alphas = [
-            _digit_alpha(d, int(height * rng.uniform(0.9, 1.1)), rng, stroke + rng.normal(0, 0.3)) for d in digits
-        ]
+        alphas = _pen_digits(digits, height, stroke, rng)
         gaps = [int(rng.uniform(*gap_range) * height) for _ in alphas[1:]] + [0]
         rows.append((alphas, gaps, sum(a.shape[1] for a in alphas) + sum(gaps)))
     pitch = int(height * rng.uniform(1.4, 2.2))
@@ -471,7 +475,7 @@ def _amount(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
     stroke = rng.uniform(-1.0, 2.5)
     # MNIST's stroke, widened as the digits are (short of a marker's, which blots a small mark into a disc)
     lw = max(1.5, min(0.18, 0.12 + 0.07 * stroke) * height)
-    alphas = [_digit_alpha(d, int(height * rng.uniform(0.9, 1.1)), rng, stroke + rng.normal(0, 0.3)) for d in digits]
+    alphas = _pen_digits(digits, height, stroke, rng)
     marks: list[str | None] = [None] * (2 * len(digits) + 1)  # marks[2k]: what is written before digit k
     n = len(digits)
     cents = n >= 3 and rng.random() < 0.5
@@ -604,7 +608,7 @@ def _marked(
     height = int(rng.integers(22, 90))
     stroke = rng.uniform(-1.0, 2.5)
     lw = max(1.5, min(0.18, 0.12 + 0.07 * stroke) * height)  # the digits' pen, as in _amount
-    alphas = [_digit_alpha(d, int(height * rng.uniform(0.9, 1.1)), rng, stroke + rng.normal(0, 0.3)) for d in digits]
+    alphas = _pen_digits(digits, height, stroke, rng)
     gap_range = GAPS[rng.choice(["wide", "normal", "tight", "touching"], p=[0.25, 0.45, 0.2, 0.1])]
     slant = rng.uniform(-0.05, 0.25)
     bow = rng.uniform(0.1, 0.3)  # how round the writer's brackets are
