@@ -1555,8 +1555,8 @@ def _lines_of_writing(groups: list[_Group], digit_height: float) -> list[list[_G
             bands.append((g.y0, g.y1, [g]))
     # A band whose tallest piece is much shorter than the writing's tallest is no line of digits (the
     # crumb of a squared paper's grid line above a digit).
-    tallest = max((max(p.height for p in pieces) for _, _, pieces in bands), default=0)
-    bands = [band for band in bands if max(p.height for p in band[2]) >= LINE_MIN_HEIGHT * tallest]
+    tallest = [max(p.height for p in pieces) for _, _, pieces in bands]
+    bands = [band for band, h in zip(bands, tallest, strict=True) if h >= LINE_MIN_HEIGHT * max(tallest, default=0)]
     if len(bands) < 2:
         return [groups]
 
