@@ -341,11 +341,12 @@ def _lines_page(images: np.ndarray, lines: list[tuple[int, ...]], gap: int) -> t
     return (235 * (1 - 0.85 * alpha)).astype(np.uint8), boxes
 
 
-@pytest.mark.parametrize("gap", [40, 60])
+@pytest.mark.parametrize("gap", [4, 40, 60])
 def test_lines_written_one_above_another_are_read_one_at_a_time(digits, gap):
     """A picture of a column of numbers: each line's digits left to right, with the line they are on.
     Read as one line, the lines were interleaved by position ('7210' over '4149' read '412410'), and
-    the digits right above one another could be joined as a digit broken in two."""
+    the digits right above one another could be joined as a digit broken in two. Lines 4 px apart
+    (under LINE_GAP) fall into one band, twice as tall as a line, which is parted again."""
     images, _ = digits
     page, boxes = _lines_page(images, [(1, 3, 4, 2), (9, 10, 11)], gap)
     crops = split_digits(page)
@@ -377,6 +378,18 @@ def test_a_crumb_above_a_digit_is_no_line(digits):
     page[25:65, x : x + 3] = 60  # 40 px tall, 45 px above the 60 px digit, over its left side
     (crop,) = split_digits(page)
     assert crop.line == 0 and iou(crop.box, (box[0][0], box[0][1] + 80, box[0][2], box[0][3] + 80)) > 0.7
+
+
+def test_a_thin_stroke_right_under_the_writing_is_no_second_line(digits):
+    """A band twice a line's height is parted into lines only where each holds a whole digit: a
+    crumb of a grid's line right under a digit (no bare paper between them), as tall as the digits
+    but thin, stays with the line ('49151' was read '49151' over '1')."""
+    images, _ = digits
+    page, boxes = compose([ink(images[i]) for i in (1, 3, 4, 2)], [30, 30, 30], height=200)
+    x = boxes[2][0] + 10
+    page[boxes[2][3] + 2 : boxes[2][3] + 52, x : x + 6] = 60  # 50 px tall, 2 px under the third digit
+    crops = split_digits(page)
+    assert len(crops) == 4 and {c.line for c in crops} == {0}
 
 
 def test_a_stroke_at_the_frame_or_a_digit_broken_across_is_no_second_line(digits):

@@ -128,8 +128,22 @@ STACK_HEIGHT = 2.3
 # two lines when LINE_GAP digit heights or more of bare paper lie between them and the lower one's
 # first piece is no half of a digit broken across its middle (see _belongs_together).
 LINE_GAP = 0.15
-# ... and each band's tallest piece is LINE_MIN_HEIGHT of the tallest piece of all or more.
+# ... and each band's tallest piece is LINE_MIN_HEIGHT of the tallest piece of all or more, or the band
+# holds a piece at least OTHER_ROW_WIDE as wide as it is tall (a grid line's crumb is thinner). The digit
+# height here is the writing's, measured on the pieces clear of the frame when they are most of the
+# pieces: a shadow or a page's edge at the frame, taken for ink, is far taller than any digit. Such a
+# piece, LINE_FRAME_TALL digit heights tall or more, belongs to no line. Pieces LINE_BIT_WIDTH times
+# as wide as they are tall, or wider, are bits of a ruled line and do not count.
 LINE_MIN_HEIGHT = 0.75
+LINE_FRAME_TALL = 2.0
+LINE_BIT_WIDTH = 4.0
+# Lines written closer than LINE_GAP fall into one band: a band LINE_SPLIT_HEIGHT digit heights tall
+# or more holds two lines or more, parted where the middles of its pieces, in order, jump by
+# LINE_SPLIT_GAP digit heights or more; not between the parts of a broken digit (one shorter than a
+# whole digit, or the band's only two pieces, when the digit height was measured on them), and only
+# when every line it gives holds a whole digit (see _split_band).
+LINE_SPLIT_HEIGHT = 1.7
+LINE_SPLIT_GAP = 0.8
 # A piece inside another's box, give or take INSIDE_SLACK digit heights, is part of it: a stroke
 # broken off a 0's side pokes a pixel or two past the rest of the 0. Not a flat piece (a dash or an
 # equals sign's bar before an amount, a crumb of a grid's line) nor a loop (a percent sign's circle
@@ -301,6 +315,10 @@ class _Group:
     def cropped(self) -> np.ndarray:
         """The group's mask cut to its box."""
         return self.mask[self.y0 : self.y1, self.x0 : self.x1]
+
+
+# A band of writing (see _lines_of_writing): its top, its bottom and the digit-sized pieces in it.
+_Band = tuple[float, float, list[_Group]]
 
 
 def _group(mask: np.ndarray) -> _Group | None:
@@ -1521,7 +1539,7 @@ def find_digits(
     digit_height = _digit_height(groups)
     # Specks relative to the writing (the frame-relative rule above cannot know the digit size).
     groups = [g for g in groups if max(g.height, g.width) >= 0.12 * digit_height]
-    lines = _lines_of_writing(groups, digit_height)
+    lines = _lines_of_writing(groups)
     if len(lines) == 1:
         return _line_crops(loaded, ink, mask, groups, digit_height, score), ink
     crops = []
@@ -1531,17 +1549,25 @@ def find_digits(
     return crops, ink
 
 
-def _lines_of_writing(groups: list[_Group], digit_height: float) -> list[list[_Group]]:
+def _lines_of_writing(groups: list[_Group]) -> list[list[_Group]]:
     """The pieces of each line of writing, top to bottom (see :data:`LINE_GAP`); all of them as one
     line when the picture holds one. A piece belongs to the line whose band its middle is nearest."""
     # Pieces at the frame do not make a line (a page's edge, what shows of a neighbouring line).
     height, width = groups[0].mask.shape
     margin = _frame_margin((height, width))
-    tall = sorted(
-        (g for g in groups if g.height >= 0.5 * digit_height and min(g.y0, g.x0, height - g.y1, width - g.x1) > margin),
-        key=lambda g: g.y0,
-    )
-    bands: list[tuple[float, float, list[_Group]]] = []  # top, bottom, the digit-sized pieces
+
+    def at_frame(g: _Group) -> bool:
+        return min(g.y0, g.x0, height - g.y1, width - g.x1) <= margin
+
+    inside = [g for g in groups if not at_frame(g)]
+    if not inside:
+        return [groups]
+    # Measured on the pieces clear of the frame, bits of lines left out, when they are most of the
+    # pieces (a number cut tightly has its digits at the frame, and maybe a crumb or two inside).
+    writing = [g for g in inside if g.width < LINE_BIT_WIDTH * g.height]
+    digit_height = _digit_height(writing if 2 * len(writing) > len(groups) else groups)
+    tall = sorted((g for g in inside if g.height >= 0.5 * digit_height), key=lambda g: g.y0)
+    bands: list[_Band] = []
     for g in tall:
         # Within the gap, or the lower half of a digit broken across its middle (a digit of a thin pen
         # broken in two halves as tall as the digit height, measured on such halves).
@@ -1553,21 +1579,64 @@ def _lines_of_writing(groups: list[_Group], digit_height: float) -> list[list[_G
             bands[-1] = (top, max(bottom, g.y1), [*pieces, g])
         else:
             bands.append((g.y0, g.y1, [g]))
+    bands = [part for band in bands for part in _split_band(band, digit_height)]
     # A band whose tallest piece is much shorter than the writing's tallest is no line of digits (the
-    # crumb of a squared paper's grid line above a digit).
+    # crumb of a squared paper's grid line above a digit), unless it holds a piece as wide as a digit
+    # is (a small 3 alone on its line).
     tallest = [max(p.height for p in pieces) for _, _, pieces in bands]
-    bands = [band for band, h in zip(bands, tallest, strict=True) if h >= LINE_MIN_HEIGHT * max(tallest, default=0)]
+    bands = [
+        band
+        for band, h in zip(bands, tallest, strict=True)
+        if h >= LINE_MIN_HEIGHT * max(tallest, default=0) or any(p.width >= OTHER_ROW_WIDE * p.height for p in band[2])
+    ]
     if len(bands) < 2:
         return [groups]
 
-    def distance(g: _Group, band: tuple[float, float, list[_Group]]) -> float:
+    def distance(g: _Group, band: _Band) -> float:
         middle = (g.y0 + g.y1) / 2
         return max(band[0] - middle, middle - band[1], 0.0)
 
     lines: list[list[_Group]] = [[] for _ in bands]
     for g in groups:
+        if at_frame(g) and g.height >= LINE_FRAME_TALL * digit_height:
+            continue
         lines[min(range(len(bands)), key=lambda k: distance(g, bands[k]))].append(g)
     return lines
+
+
+def _split_band(band: _Band, digit_height: float) -> list[_Band]:
+    """A band of pieces parted into the lines it holds (see :data:`LINE_SPLIT_HEIGHT`)."""
+    top, bottom, pieces = band
+    if bottom - top < LINE_SPLIT_HEIGHT * digit_height:
+        return [band]
+
+    def middle(g: _Group) -> float:
+        return (g.y0 + g.y1) / 2
+
+    def halves(a: _Group, b: _Group) -> bool:
+        short = len(pieces) == 2 or min(a.height, b.height) < 0.8 * digit_height
+        return short and _belongs_together(a, b, digit_height)
+
+    pieces = sorted(pieces, key=middle)
+    parts = [[pieces[0]]]
+    for before, g in itertools.pairwise(pieces):
+        if middle(g) - middle(before) >= LINE_SPLIT_GAP * digit_height and not any(
+            halves(g, other) for other in parts[-1]
+        ):
+            parts.append([g])
+        else:
+            parts[-1].append(g)
+    # With no bare paper to show it, a line must hold a whole digit: a piece about as tall as the
+    # band's tallest (see LINE_MIN_HEIGHT) and no thinner than OTHER_ROW_WIDE (a box's corner below
+    # the writing, a crumb of a grid's line under a digit are no line of their own).
+    tallest = max(g.height for g in pieces)
+
+    def whole(g: _Group) -> bool:
+        return g.height >= LINE_MIN_HEIGHT * tallest and g.width >= OTHER_ROW_WIDE * g.height
+
+    if not all(any(whole(g) for g in part) for part in parts):
+        return [band]
+    return [(min(g.y0 for g in part), max(g.y1 for g in part), part) for part in parts]
 
 
 def _line_crops(
