@@ -321,6 +321,11 @@ class _Group:
 _Band = tuple[float, float, list[_Group]]
 
 
+def _not_thin(g: _Group) -> bool:
+    """At least OTHER_ROW_WIDE as wide as it is tall, as most digits are: no crumb of a grid's line."""
+    return g.width >= OTHER_ROW_WIDE * g.height
+
+
 def _group(mask: np.ndarray) -> _Group | None:
     rows = np.nonzero(mask.any(axis=1))[0]
     cols = np.nonzero(mask.any(axis=0))[0]
@@ -678,7 +683,7 @@ def _drop_other_rows(groups: list[_Group], height: int) -> list[_Group]:
     edge = _frame_margin(groups[0].mask.shape)
 
     def whole(g: _Group) -> bool:  # a whole digit of a line written near the frame (see OTHER_ROW_WHOLE)
-        tall = g.height >= OTHER_ROW_WHOLE * (bottom - top) and g.width >= OTHER_ROW_WIDE * g.height
+        tall = g.height >= OTHER_ROW_WHOLE * (bottom - top) and _not_thin(g)
         return tall and g.y0 > edge and g.y1 < height - edge
 
     return [
@@ -1587,7 +1592,7 @@ def _lines_of_writing(groups: list[_Group]) -> list[list[_Group]]:
     bands = [
         band
         for band, h in zip(bands, tallest, strict=True)
-        if h >= LINE_MIN_HEIGHT * max(tallest, default=0) or any(p.width >= OTHER_ROW_WIDE * p.height for p in band[2])
+        if h >= LINE_MIN_HEIGHT * max(tallest, default=0) or any(_not_thin(p) for p in band[2])
     ]
     if len(bands) < 2:
         return [groups]
@@ -1632,7 +1637,7 @@ def _split_band(band: _Band, digit_height: float) -> list[_Band]:
     tallest = max(g.height for g in pieces)
 
     def whole(g: _Group) -> bool:
-        return g.height >= LINE_MIN_HEIGHT * tallest and g.width >= OTHER_ROW_WIDE * g.height
+        return g.height >= LINE_MIN_HEIGHT * tallest and _not_thin(g)
 
     if not all(any(whole(g) for g in part) for part in parts):
         return [band]
