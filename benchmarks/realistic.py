@@ -84,6 +84,7 @@ AMOUNT_MARKS: dict[str, tuple[list[list[tuple[float, float]]], float]] = {
     "-": ([[(0.0, 0.6), (0.5, 0.6)]], 0.5),
     ".": ([[(0.0, 0.95), (0.03, 0.95)]], 0.2),
     ",": ([[(0.08, 0.9), (0.0, 1.15)]], 0.2),
+    "'": ([[(0.1, 0.0), (0.0, 0.28)]], 0.2),
 }
 # Pen bands for the figures by pen width (the generator draws the change from [-1, 2.5]).
 PEN_THIN, PEN_THICK = -0.5, 1.0
@@ -479,7 +480,8 @@ def _amount(digits: list[np.ndarray], labels: list[int], rng: np.random.Generato
     marks: list[str | None] = [None] * (2 * len(digits) + 1)  # marks[2k]: what is written before digit k
     n = len(digits)
     cents = n >= 3 and rng.random() < 0.5
-    point, comma = (".", ",") if rng.random() < 0.5 else (",", ".")
+    convention = rng.random()  # 1,250.50 / 1.250,50 / 1'250.50 (Swiss)
+    point, comma = (".", ",") if convention < 0.5 else (",", ".") if convention < 0.8 else ("'", ".")
     if cents:
         marks[2 * (n - 2)] = comma
     if rng.random() < 0.5:  # thousands

@@ -1130,3 +1130,21 @@ def test_numbers_written_turned_are_read(name, text):
     from digitocr.predict import Recognizer
 
     assert Recognizer().read(DATA / name).text == text
+
+
+def test_an_apostrophe_between_thousands_is_no_digit(digits):
+    """Four digits with apostrophes between the first three, as a Swiss amount is written (1'250'000):
+    a short tick high in the line between two digits is the thousands separator (it was cut as a 1)."""
+    from PIL import ImageDraw
+
+    images, _ = digits
+    page, boxes = compose([ink(images[i]) for i in (2, 3, 4, 5)], [22, 30, 22])
+    picture = Image.fromarray(page)
+    draw = ImageDraw.Draw(picture)
+    for left, right in (boxes[0], boxes[1]), (boxes[1], boxes[2]):
+        x = (left[2] + right[0]) // 2
+        draw.line([(x + 3, 30), (x - 1, 48)], fill=30, width=5)  # 0.3 of the digits' height, at their top
+    crops = split_digits(np.asarray(picture))
+    assert len(crops) == 4
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6

@@ -7,7 +7,7 @@ estimate) and the picture turned level first; ruled lines, underlines and cell b
 removed; connected components are the starting point;
 pieces of one digit (a broken 5, a 7 whose bar lifted off) are merged, by shape and then — with a
 classifier — when the whole reads better than its parts (a 4 written in two strokes); specks,
-separators (``. , - = / :``) and a label printed before the number are dropped; groups too wide for
+separators (``. , ' - = / :``) and a label printed before the number are dropped; groups too wide for
 one digit are cut into several, choosing the cut points by the vertical ink projection, or — when a
 ``score`` function is passed — by how much a classifier believes each piece is a digit (the
 segmentation-by-recognition of Casey & Lecolinet, "A survey of methods and strategies in character
@@ -203,6 +203,10 @@ OTHER_ROW_MARGIN = 0.04
 # near the frame, but thin). A 1 there is as thin as a crumb and is still dropped.
 OTHER_ROW_WHOLE = 0.8
 OTHER_ROW_WIDE = 0.3
+# An apostrophe (the thousands separator of Swiss amounts, 1'250) is a mark under this many digit
+# heights tall (a thick pen's tick measures 0.46-0.47) and half as wide, wholly in the upper half of
+# the writing, left alone by the merges (see _is_apostrophe). It was read as a 1.
+APOSTROPHE_HEIGHT = 0.5
 # A slash is one stroke: its ink spreads across its axis (standard deviation) by at most this many
 # digit heights. A long run of touching digits, as elongated, is far thicker.
 SLASH_THICKNESS = 0.1
@@ -838,6 +842,17 @@ def _is_separator(group: _Group, digit_height: float, baseline: float) -> bool:
     if _is_colon(group, digit_height):
         return True
     return _is_slash(group, digit_height)
+
+
+def _is_apostrophe(group: _Group, digit_height: float, baseline: float) -> bool:
+    """A short tick wholly in the upper half of the writing (see :data:`APOSTROPHE_HEIGHT`). Asked
+    after pieces are merged by recognition: a 4's arm or a 7's bar written apart is as short and as
+    high, and joins its digit there."""
+    return (
+        group.height < APOSTROPHE_HEIGHT * digit_height
+        and group.width < 0.5 * digit_height
+        and group.y1 < baseline - 0.5 * digit_height
+    )
 
 
 def _is_colon(group: _Group, digit_height: float) -> bool:
@@ -1700,8 +1715,9 @@ def _line_crops(
     if score is not None:
         digits = _merge_by_recognition(ink, digits, digit_height, score)
     digits = [g for g in digits if not _is_sliver(g, digit_height)]
-    digits = _drop_percent(digits, digit_height, separators)
+    digits = _drop_percent(digits, digit_height, separators)  # its upper ring is as high as an apostrophe
     digits = _drop_label(_drop_off_the_line(digits), digit_height, separators)
+    digits = [g for g in digits if not _is_apostrophe(g, digit_height, baseline)]
     for end in (0, -1):  # the sides of a box round the number
         while len(digits) > 1 and _is_tall_stroke(digits[end], digit_height):
             del digits[end]
