@@ -347,6 +347,25 @@ def test_an_apostrophe_between_thousands_is_left_out(name, text):
     assert Recognizer().read(DATA / name).text == text
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("amount-equals-touching-4836862.png", "4836862"),
+        ("amount-equals-touching-9103076.jpg", "9103076"),
+        ("amount-equals-touching-after-5104445.jpg", "5104445"),
+        ("amount-slash-dash-touching-445.jpg", "445"),
+        ("angle-small-last-five-71330635.jpg", "71330635"),
+    ],
+)
+def test_an_equals_sign_touching_the_first_or_last_digit_is_cut_off(name, text):
+    """Cheque amounts of benchmarks/realistic.py (tuning seeds 1 and 2) whose equals sign touches
+    a digit: whole, "=4" and "=9" read as a confident 7 ('7836862', '7103076') and "5=" lost its 5
+    ('510444'). And what must stay as it was: a "/-" touching the 5 before it, whose dash cut off
+    would leave the slash to be read as a 1 ('4451'), and a last 5 made small by perspective, whose
+    top bar lies as low as a dash ('71330636')."""
+    assert Recognizer().read(DATA / name).text == text
+
+
 @pytest.mark.parametrize(("name", "text"), [("tight-258217.png", "258217"), ("grid-row-3172667.jpg", "3172667")])
 def test_a_digit_the_model_is_sure_of_is_kept_however_unusual(name, text):
     """With the default (pretrained) model: a 1 in a number cut tightly and a 2 on a grid's line

@@ -214,6 +214,10 @@ SLASH_THICKNESS = 0.1
 # by a dash ending within TERMINAL_DASH_GAP digit heights of it and nothing else, is that mark.
 TERMINAL_SLASH_LEAN = 15.0
 TERMINAL_DASH_GAP = 0.5
+# An equals sign touching the first or last digit, or a dash touching the first, is cut off it (see
+# _split) when its middle lies at least this share of the group's height below the group's top: the
+# bar of a 7 or a 5 made small by perspective lies as low as a dash, but at its digit's top.
+BAR_MARK_BELOW = 0.2
 # A hash sign at an end of an amount (see _is_hash): at most this many digit heights wide, its bars
 # running across this share of its width (and this many digit heights: a 1's stem is as narrow as it
 # is) at least HASH_BAR_GAP digit heights apart. Kept whole, not cut: tuning seeds 1-2 of
@@ -895,6 +899,22 @@ def _stroke_lean(group: _Group, digit_height: float) -> float:
     return math.degrees(math.atan2(abs(evecs[0, 1]), abs(evecs[1, 1])))  # of the main axis from vertical
 
 
+def _is_bar_mark(piece: _Group, group: _Group, digit_height: float, baseline: float, dash: bool) -> bool:
+    """The two bars of an equals sign, or a dash too when ``dash``, about halfway up the writing and
+    below the top of ``group``, which it was cut from (a 7's or a 5's bar at its top is no mark,
+    however small the digit)."""
+    middle = (piece.y0 + piece.y1) / 2
+    if middle < group.y0 + BAR_MARK_BELOW * group.height:
+        return False
+    if dash and _is_dash(piece, digit_height, baseline):
+        return True
+    return (
+        piece.height < 0.6 * digit_height
+        and baseline - 0.8 * digit_height <= middle <= baseline - 0.2 * digit_height
+        and _flat_bars(piece.cropped, digit_height) is not None
+    )
+
+
 def _flat(height: float, width: float, digit_height: float) -> bool:
     """A flat bar: a dash, one bar of an equals sign, the rest of an erased line."""
     return height < 0.35 * digit_height and width >= 1.3 * height
@@ -1294,13 +1314,25 @@ def _cut_cost(cut: _Cut, scale: float = 1.0) -> float:
     return scale * (CUT_PENALTY + CROSSING_PENALTY * max(0, cut.crossings - 1))
 
 
-def _split(ink: InkMap, mask: np.ndarray, group: _Group, digit_height: float, score: Score | None) -> list[_Group]:
+def _split(
+    ink: InkMap,
+    mask: np.ndarray,
+    group: _Group,
+    digit_height: float,
+    score: Score | None,
+    baseline: float | None = None,
+    ends: tuple[bool, bool] = (False, False),
+) -> list[_Group]:
     """Cut a group into the digits it holds (itself when it is one digit).
 
     Candidate cuts come from :func:`_cut_candidates`; every run of pieces between them is scored
     (classifier confidence × width prior, or width alone without a classifier), and a dynamic
     program over the cut points picks the best set of cuts, each paying :func:`_cut_cost` (less when
-    the classifier hardly believes the whole group is one digit).
+    the classifier hardly believes the whole group is one digit). When the group begins or ends the
+    line (``ends``), an equals sign written touching its first or last digit ("=4", "125=") or a
+    dash before the first is a mark: cut off, that piece pays for its own cut instead of being read
+    as a digit (whole, "=4" reads as a confident 7). Not a dash after the last: the "/" of a "/-"
+    whose dash is cut off is left to be read as a 1.
     """
     aspect = group.width / digit_height
     if aspect < (MIN_SPLIT_ASPECT if score else MAX_DIGIT_ASPECT):
@@ -1338,6 +1370,11 @@ def _split(ink: InkMap, mask: np.ndarray, group: _Group, digit_height: float, sc
             span: -abs(pieces[span].width / digit_height - 0.7) + _width_prior(pieces[span].width, digit_height)
             for span in spans
         }
+    if baseline is not None:
+        for i, j in spans:
+            at_an_end = (i == 0 < j < last and ends[0]) or (0 < i < j == last and ends[1])
+            if at_an_end and _is_bar_mark(pieces[(i, j)], group, digit_height, baseline, dash=i == 0):
+                value[(i, j)] = _cut_cost(points[j if i == 0 else i], scale)  # a mark: it pays for its cut
     # Best path from the first point to the last through the cut points (dynamic programming).
     best: dict[int, tuple[float, list[tuple[int, int]]]] = {0: (0.0, [])}
     for j in range(1, len(points)):
@@ -1705,7 +1742,7 @@ def _line_crops(
         if any(group is end for end in ends) and _is_hash(group, digit_height):
             digits.append(group)  # whole: the classifier reads it as no digit, and `read` leaves it out
             continue
-        pieces = _split(ink, mask, group, digit_height, score)
+        pieces = _split(ink, mask, group, digit_height, score, baseline, (group is ends[0], group is ends[1]))
         if len(pieces) > 1:  # a slash or a dash touching a digit, cut off it, is still a separator
             pieces = [p for p in pieces if not _is_separator(p, digit_height, baseline)] or pieces
         if len(pieces) > 2 and group is ends[0]:
