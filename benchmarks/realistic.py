@@ -470,8 +470,9 @@ def _turned(layers: list[np.ndarray], boxes: list[tuple], degrees: float) -> tup
 
 
 def _amount(digits: list[np.ndarray], labels: list[int], rng: np.random.Generator) -> Sample:
-    """A cheque's amount in figures: the digits with their thousands and cents separators and a
-    delimiter before and after, all written with one pen, maybe in the cheque's printed box."""
+    """A cheque's amount in figures: the digits with their thousands and cents separators (1,250.50,
+    1.250,50 or 1'250.50) and a delimiter before and after, all written with one pen, maybe in the
+    cheque's printed box."""
     height = int(rng.integers(22, 90))
     stroke = rng.uniform(-1.0, 2.5)
     # MNIST's stroke, widened as the digits are (short of a marker's, which blots a small mark into a disc)
