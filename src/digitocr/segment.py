@@ -205,7 +205,7 @@ OTHER_ROW_WHOLE = 0.8
 OTHER_ROW_WIDE = 0.3
 # An apostrophe (the thousands separator of Swiss amounts, 1'250) is a mark under this many digit
 # heights tall (a thick pen's tick measures 0.46-0.47) and half as wide, wholly in the upper half of
-# the writing, left alone by the merges (see _is_apostrophe). It was read as a 1.
+# the writing, once the merges are done (see _is_apostrophe). It was read as a 1.
 APOSTROPHE_HEIGHT = 0.5
 # A slash is one stroke: its ink spreads across its axis (standard deviation) by at most this many
 # digit heights. A long run of touching digits, as elongated, is far thicker.
