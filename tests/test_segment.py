@@ -1148,3 +1148,14 @@ def test_an_apostrophe_between_thousands_is_no_digit(digits):
     assert len(crops) == 4
     for crop, box in zip(crops, boxes, strict=True):
         assert iou(crop.box, box) > 0.6
+
+
+def test_cents_written_small_and_high_are_digits(digits):
+    """125⁵⁰: the cents written 0.4 as tall as the other digits, at their top, are as short and as
+    high as an apostrophe, but not between two digits: they are read (they were left out)."""
+    images, _ = digits
+    page, boxes = compose([ink(images[i]) for i in (2, 3, 4)] + [ink(images[i], 24) for i in (5, 6)], [22, 22, 14, 8])
+    crops = split_digits(page)
+    assert len(crops) == 5
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6

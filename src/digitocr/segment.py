@@ -205,7 +205,7 @@ OTHER_ROW_WHOLE = 0.8
 OTHER_ROW_WIDE = 0.3
 # An apostrophe (the thousands separator of Swiss amounts, 1'250) is a mark under this many digit
 # heights tall (a thick pen's tick measures 0.46-0.47) and half as wide, wholly in the upper half of
-# the writing, once the merges are done (see _is_apostrophe). It was read as a 1.
+# the writing, between two digits, once the merges are done (see _is_apostrophe). It was read as a 1.
 APOSTROPHE_HEIGHT = 0.5
 # A slash is one stroke: its ink spreads across its axis (standard deviation) by at most this many
 # digit heights. A long run of touching digits, as elongated, is far thicker.
@@ -1754,7 +1754,14 @@ def _line_crops(
     digits = [g for g in digits if not _is_sliver(g, digit_height)]
     digits = _drop_percent(digits, digit_height, separators)  # its upper ring is as high as an apostrophe
     digits = _drop_label(_drop_off_the_line(digits), digit_height, separators)
-    digits = [g for g in digits if not _is_apostrophe(g, digit_height, baseline)]
+    high = [_is_apostrophe(g, digit_height, baseline) for g in digits]
+    # Between two digits: small digits written high at the end are cents (125⁵⁰, two of them), not
+    # apostrophes.
+    digits = [
+        g
+        for k, g in enumerate(digits)
+        if not (high[k] and 0 < k < len(digits) - 1 and not high[k - 1] and not high[k + 1])
+    ]
     for end in (0, -1):  # the sides of a box round the number
         while len(digits) > 1 and _is_tall_stroke(digits[end], digit_height):
             del digits[end]
