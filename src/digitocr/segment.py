@@ -839,7 +839,7 @@ def _is_separator(group: _Group, digit_height: float, baseline: float) -> bool:
         return True  # a dot, a comma, a speck
     if _flat(h, w, digit_height):
         return True  # a dash or an equals sign (its two bars merged as a stacked pair)
-    if h < 0.6 * digit_height and _flat_bars(group.cropped, digit_height) is not None:
+    if _is_equals_sign(group, digit_height):
         return True  # an equals sign written wider apart, before or after an amount (=125=)
     if h < 0.45 * digit_height and group.y0 > baseline - 0.5 * digit_height and w < 0.5 * digit_height:
         return True  # a comma hanging from the baseline
@@ -903,16 +903,22 @@ def _is_bar_mark(piece: _Group, group: _Group, digit_height: float, baseline: fl
     """The two bars of an equals sign, or a dash too when ``dash``, about halfway up the writing and
     below the top of ``group``, which it was cut from (a 7's or a 5's bar at its top is no mark,
     however small the digit)."""
-    middle = (piece.y0 + piece.y1) / 2
-    if middle < group.y0 + BAR_MARK_BELOW * group.height:
+    if (piece.y0 + piece.y1) / 2 < group.y0 + BAR_MARK_BELOW * group.height:
         return False
-    if dash and _is_dash(piece, digit_height, baseline):
-        return True
-    return (
-        piece.height < 0.6 * digit_height
-        and baseline - 0.8 * digit_height <= middle <= baseline - 0.2 * digit_height
-        and _flat_bars(piece.cropped, digit_height) is not None
-    )
+    if not _halfway_up(piece, digit_height, baseline):
+        return False
+    return (dash and _flat(piece.height, piece.width, digit_height)) or _is_equals_sign(piece, digit_height)
+
+
+def _is_equals_sign(group: _Group, digit_height: float) -> bool:
+    """Two flat bars or more one above the other, shorter together than a digit."""
+    return group.height < 0.6 * digit_height and _flat_bars(group.cropped, digit_height) is not None
+
+
+def _halfway_up(group: _Group, digit_height: float, baseline: float) -> bool:
+    """The group's middle lies about halfway up the writing, where a dash is written."""
+    middle = (group.y0 + group.y1) / 2
+    return baseline - 0.8 * digit_height <= middle <= baseline - 0.2 * digit_height
 
 
 def _flat(height: float, width: float, digit_height: float) -> bool:
@@ -922,10 +928,7 @@ def _flat(height: float, width: float, digit_height: float) -> bool:
 
 def _is_dash(group: _Group, digit_height: float, baseline: float) -> bool:
     """A flat bar about halfway up the writing."""
-    middle = (group.y0 + group.y1) / 2
-    return _flat(group.height, group.width, digit_height) and (
-        baseline - 0.8 * digit_height <= middle <= baseline - 0.2 * digit_height
-    )
+    return _flat(group.height, group.width, digit_height) and _halfway_up(group, digit_height, baseline)
 
 
 def _drop_terminal_slash(
