@@ -1323,8 +1323,8 @@ def _split(
     group: _Group,
     digit_height: float,
     score: Score | None,
-    baseline: float | None = None,
-    ends: tuple[bool, bool] = (False, False),
+    baseline: float,
+    ends: tuple[bool, bool],
 ) -> list[_Group]:
     """Cut a group into the digits it holds (itself when it is one digit).
 
@@ -1373,11 +1373,10 @@ def _split(
             span: -abs(pieces[span].width / digit_height - 0.7) + _width_prior(pieces[span].width, digit_height)
             for span in spans
         }
-    if baseline is not None:
-        for i, j in spans:
-            at_an_end = (i == 0 < j < last and ends[0]) or (0 < i < j == last and ends[1])
-            if at_an_end and _is_bar_mark(pieces[(i, j)], group, digit_height, baseline, dash=i == 0):
-                value[(i, j)] = _cut_cost(points[j if i == 0 else i], scale)  # a mark: it pays for its cut
+    for i, j in spans:
+        at_an_end = (i == 0 < j < last and ends[0]) or (0 < i < j == last and ends[1])
+        if at_an_end and _is_bar_mark(pieces[(i, j)], group, digit_height, baseline, dash=i == 0):
+            value[(i, j)] = _cut_cost(points[j if i == 0 else i], scale)  # a mark: it pays for its cut
     # Best path from the first point to the last through the cut points (dynamic programming).
     best: dict[int, tuple[float, list[tuple[int, int]]]] = {0: (0.0, [])}
     for j in range(1, len(points)):
