@@ -366,6 +366,16 @@ def test_an_equals_sign_touching_the_first_or_last_digit_is_cut_off(name, text):
     assert Recognizer().read(DATA / name).text == text
 
 
+@pytest.mark.parametrize(
+    ("name", "text"), [("amount-slash-dash-joined-045.jpg", "045"), ("amount-slash-dash-joined-678096.jpg", "678096")]
+)
+def test_an_amount_closed_by_slash_dash_in_one_piece_is_read_without_it(name, text):
+    """Cheque amounts of benchmarks/realistic.py (tuning seeds 2 and 1) closed by "/-" written with
+    a thick pen, the dash touching the slash: the piece was cut into a 1 and a 6 ('04516') or read
+    whole as a 1 ('6780961')."""
+    assert Recognizer().read(DATA / name).text == text
+
+
 @pytest.mark.parametrize(("name", "text"), [("tight-258217.png", "258217"), ("grid-row-3172667.jpg", "3172667")])
 def test_a_digit_the_model_is_sure_of_is_kept_however_unusual(name, text):
     """With the default (pretrained) model: a 1 in a number cut tightly and a 2 on a grid's line

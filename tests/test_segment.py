@@ -609,6 +609,21 @@ def test_an_amount_closed_by_slash_dash_ends_at_its_last_digit(digits):
     assert len(split_digits(page)) == 4
 
 
+def test_an_amount_closed_by_slash_dash_in_one_piece_ends_at_its_last_digit(digits):
+    """125/- written with the dash touching the slash's middle (a thick pen joins them): one piece,
+    its left edge the straight slash, was cut into a 1 and a piece read as a 5. The same with an
+    upright stroke, a 1 with a dash touching it, keeps the 1."""
+    slash, dash = ((0, 90), (33, 30)), ((16, 62), (52, 62))
+    page, boxes = _marks_page(digits, [("after", [slash, dash])])
+    crops = split_digits(page)
+    assert len(crops) == 3
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
+    one, dash = ((12, 90), (14, 30)), ((13, 62), (48, 62))
+    page, _ = _marks_page(digits, [("after", [one, dash])])
+    assert len(split_digits(page)) == 4
+
+
 def test_a_one_written_across_a_ruled_line_is_a_digit(digits):
     """4 0 1 on ruled paper, the upper line through the digits: the upright 1 runs past that line and
     stops in the writing, so it is no cell border between the lines (it was erased as one). A line

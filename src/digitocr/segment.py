@@ -214,6 +214,9 @@ SLASH_THICKNESS = 0.1
 # by a dash ending within TERMINAL_DASH_GAP digit heights of it and nothing else, is that mark.
 TERMINAL_SLASH_LEAN = 15.0
 TERMINAL_DASH_GAP = 0.5
+# A slash written in one stroke: the left edge of its ink strays from a straight line by at most
+# this many digit heights (median), see _is_slash_dash.
+SLASH_WOBBLE = 0.03
 # An equals sign touching the first or last digit, or a dash touching the first, is cut off it (see
 # _split) when its middle lies at least this share of the group's height below the group's top: the
 # bar of a 7 or a 5 made small by perspective lies as low as a dash, but at its digit's top.
@@ -952,6 +955,32 @@ def _drop_terminal_slash(
     if after and _stroke_lean(last, digit_height) >= TERMINAL_SLASH_LEAN:
         return [g for g in groups if g is not last]
     return groups
+
+
+def _is_slash_dash(group: _Group, digit_height: float, baseline: float) -> bool:
+    """A "/-" written in one piece, its dash touching the slash (a thick pen): the left edge of the
+    ink is one straight line leaning right at least :data:`TERMINAL_SLASH_LEAN` (the slash; a 4's
+    stem or a 7's bars break it), and what lies right of the slash's stroke is a dash halfway up
+    reaching past the slash. Cut, it read as a 1 and a 5."""
+    if group.height < 0.6 * digit_height:
+        return False
+    crop = group.cropped
+    rows = np.nonzero(crop.any(axis=1))[0]
+    left = crop[rows].argmax(axis=1).astype(float)
+    # The slash's pen: the narrowest run of ink starting at the left edge in the rows it is alone.
+    run = np.array([np.argmin(np.append(crop[r, int(x) :], False)) for r, x in zip(rows, left, strict=True)])
+    pen = float(np.percentile(run, 25))
+    slope, offset = np.polyfit(rows.astype(float), left, 1)
+    wobble = np.median(np.abs(left - (slope * rows + offset)))
+    if -slope < math.tan(math.radians(TERMINAL_SLASH_LEAN)) or wobble > SLASH_WOBBLE * digit_height:
+        return False
+    cols = np.arange(crop.shape[1])[None, :]
+    rest = crop & (cols > (slope * np.arange(crop.shape[0]) + offset)[:, None] + 1.5 * pen + 1)
+    dash = _group(rest)
+    if dash is None or rest.sum() < 0.1 * crop.sum():
+        return False
+    dash = _Group(rest, dash.y0 + group.y0, dash.y1 + group.y0, dash.x0 + group.x0, dash.x1 + group.x0)
+    return _is_dash(dash, digit_height, baseline) and dash.x1 >= group.x1 - 1
 
 
 def _flat_bars(mask: np.ndarray, digit_height: float) -> list[tuple[slice, slice]] | None:
@@ -1736,6 +1765,8 @@ def _line_crops(
     separators = [g for g, mark in zip(groups, marks, strict=True) if mark]
     groups = [g for g, mark in zip(groups, marks, strict=True) if not mark]
     groups = _drop_terminal_slash(groups, separators, digit_height, baseline)
+    if len(groups) > 1 and _is_slash_dash(last := max(groups, key=lambda g: g.x1), digit_height, baseline):
+        groups = [g for g in groups if g is not last]
     if len(groups) > 1 and _is_percent_sign(last := max(groups, key=lambda g: g.x1), digit_height):
         groups = [g for g in groups if g is not last]
     digits: list[_Group] = []
