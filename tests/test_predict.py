@@ -376,6 +376,14 @@ def test_an_amount_closed_by_slash_dash_in_one_piece_is_read_without_it(name, te
     assert Recognizer().read(DATA / name).text == text
 
 
+def test_a_heavy_two_with_its_base_raised_is_no_slash_dash():
+    """A column of tuning seed 1 whose second line ends in a 2 written with a heavy pen, its base
+    raised and its stroke running on a little below it: a straight stroke leaning right with a bar
+    halfway up, as a "/-" in one piece is, but the stroke hardly reaches below the bar (it was left
+    out: '2925991')."""
+    assert Recognizer().read(DATA / "column-heavy-two-last.jpg").text == "8260\n29259912"
+
+
 @pytest.mark.parametrize(("name", "text"), [("tight-258217.png", "258217"), ("grid-row-3172667.jpg", "3172667")])
 def test_a_digit_the_model_is_sure_of_is_kept_however_unusual(name, text):
     """With the default (pretrained) model: a 1 in a number cut tightly and a 2 on a grid's line

@@ -217,6 +217,9 @@ TERMINAL_DASH_GAP = 0.5
 # A slash written in one stroke: the left edge of its ink strays from a straight line by at most
 # this many digit heights (median), see _is_slash_dash.
 SLASH_WOBBLE = 0.03
+# ... and reaches below its dash by at least this share of the piece's height (closing "/-" of the
+# benchmark's cheque amounts: 0.31-0.35; a heavy 2 with a raised base, 0.17).
+SLASH_BELOW_DASH = 0.25
 # An equals sign touching the first or last digit, or a dash touching the first, is cut off it (see
 # _split) when its middle lies at least this share of the group's height below the group's top: the
 # bar of a 7 or a 5 made small by perspective lies as low as a dash, but at its digit's top.
@@ -961,7 +964,8 @@ def _is_slash_dash(group: _Group, digit_height: float, baseline: float) -> bool:
     """A "/-" written in one piece, its dash touching the slash (a thick pen): the left edge of the
     ink is one straight line leaning right at least :data:`TERMINAL_SLASH_LEAN` (the slash; a 4's
     stem or a 7's bars break it), and what lies right of the slash's stroke is a dash halfway up
-    reaching past the slash. Cut, it read as a 1 and a 5."""
+    reaching past the slash, with the slash running on below it (:data:`SLASH_BELOW_DASH`). Cut, it
+    was read as a 1 and a 6, or whole as a 1."""
     if group.height < 0.6 * digit_height:
         return False
     crop = group.cropped
@@ -980,7 +984,10 @@ def _is_slash_dash(group: _Group, digit_height: float, baseline: float) -> bool:
     if dash is None or rest.sum() < 0.1 * crop.sum():
         return False
     dash = _Group(rest, dash.y0 + group.y0, dash.y1 + group.y0, dash.x0 + group.x0, dash.x1 + group.x0)
-    return _is_dash(dash, digit_height, baseline) and dash.x1 >= group.x1 - 1
+    # The slash reaches well below its dash: a 2 written with a heavy pen, its base raised and its
+    # stroke running on below it, has that shape too, with the stroke short under the base.
+    below = (group.y1 - dash.y1) / group.height
+    return _is_dash(dash, digit_height, baseline) and dash.x1 >= group.x1 - 1 and below >= SLASH_BELOW_DASH
 
 
 def _flat_bars(mask: np.ndarray, digit_height: float) -> list[tuple[slice, slice]] | None:
