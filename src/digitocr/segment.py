@@ -217,8 +217,8 @@ TERMINAL_DASH_GAP = 0.5
 # A slash written in one stroke: the left edge of its ink strays from a straight line by at most
 # this many digit heights (median), see _is_slash_dash.
 SLASH_WOBBLE = 0.03
-# ... and reaches below its dash by at least this share of the piece's height (closing "/-" of the
-# benchmark's cheque amounts: 0.31-0.35; a heavy 2 with a raised base, 0.17).
+# ... and reaches below its dash by at least this share of the piece's height (the closing "/-" of
+# the benchmark's cheque amounts measure 0.31-0.35; a heavy 2 with its base raised, 0.17).
 SLASH_BELOW_DASH = 0.25
 # An equals sign touching the first or last digit, or a dash touching the first, is cut off it (see
 # _split) when its middle lies at least this share of the group's height below the group's top: the
@@ -970,6 +970,8 @@ def _is_slash_dash(group: _Group, digit_height: float, baseline: float) -> bool:
         return False
     crop = group.cropped
     rows = np.nonzero(crop.any(axis=1))[0]
+    if rows.size < 5:  # too few rows to tell a line's lean (a picture a few pixels tall)
+        return False
     left = crop[rows].argmax(axis=1).astype(float)
     # The slash's pen: the narrowest run of ink starting at the left edge in the rows it is alone.
     run = np.array([np.argmin(np.append(crop[r, int(x) :], False)) for r, x in zip(rows, left, strict=True)])
