@@ -942,8 +942,9 @@ def _drop_terminal_slash(
 ) -> list[_Group]:
     """An amount closed by "/-" (as amounts are on Indian cheques: "1250/-") ends with a slash
     followed by a dash. Alone, that slash leans no more than a slanted 1, but a straight stroke
-    leaning right with a dash just after it, and nothing after that, is the closing mark."""
-    if not groups or not separators:
+    leaning right with a dash just after it, and nothing after that, is the closing mark; so is
+    the last of several pieces when it is that mark written in one piece (see :func:`_is_slash_dash`)."""
+    if not groups:
         return groups
     last = max(groups, key=lambda g: g.x1)
     # The dash lies right of the slash's middle (the slash's top reaches over its start) and ends
@@ -956,7 +957,9 @@ def _drop_terminal_slash(
         and last.x1 <= g.x1 <= last.x1 + TERMINAL_DASH_GAP * digit_height
     ]
     if after and _stroke_lean(last, digit_height) >= TERMINAL_SLASH_LEAN:
-        return [g for g in groups if g is not last]
+        groups = [g for g in groups if g is not last]
+    if len(groups) > 1 and _is_slash_dash(last := max(groups, key=lambda g: g.x1), digit_height, baseline):
+        groups = [g for g in groups if g is not last]
     return groups
 
 
@@ -1774,8 +1777,6 @@ def _line_crops(
     separators = [g for g, mark in zip(groups, marks, strict=True) if mark]
     groups = [g for g, mark in zip(groups, marks, strict=True) if not mark]
     groups = _drop_terminal_slash(groups, separators, digit_height, baseline)
-    if len(groups) > 1 and _is_slash_dash(last := max(groups, key=lambda g: g.x1), digit_height, baseline):
-        groups = [g for g in groups if g is not last]
     if len(groups) > 1 and _is_percent_sign(last := max(groups, key=lambda g: g.x1), digit_height):
         groups = [g for g in groups if g is not last]
     digits: list[_Group] = []
