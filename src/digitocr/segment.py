@@ -985,10 +985,13 @@ def _is_slash_dash(group: _Group, digit_height: float, baseline: float) -> bool:
         return False
     cols = np.arange(crop.shape[1])[None, :]
     rest = crop & (cols > (slope * np.arange(crop.shape[0]) + offset)[:, None] + 1.5 * pen + 1)
-    dash = _group(rest)
-    if dash is None or rest.sum() < 0.1 * crop.sum():
+    if rest.sum() < 0.1 * crop.sum():
         return False
-    dash = _Group(rest, dash.y0 + group.y0, dash.y1 + group.y0, dash.x0 + group.x0, dash.x1 + group.x0)
+    beside = np.zeros_like(group.mask)
+    beside[group.y0 : group.y1, group.x0 : group.x1] = rest
+    dash = _group(beside)
+    if dash is None:
+        return False
     # The slash reaches well below its dash: a 2 written with a heavy pen, its base raised and its
     # stroke running on below it, has that shape too, with the stroke short under the base.
     below = (group.y1 - dash.y1) / group.height
