@@ -384,6 +384,14 @@ def test_a_heavy_two_with_its_base_raised_is_no_slash_dash():
     assert Recognizer().read(DATA / "column-heavy-two-last.jpg").text == "8260\n29259912"
 
 
+def test_a_heavy_one_under_a_one_is_no_border():
+    """A column of tuning seed 1 written with a heavy pen: the 1 of its second line stands under the
+    1 of the first, a speck between them, and the two were found as one vertical line twice as tall
+    as the digits, so erased as a cell border ('3178' read '378'). A printed border is thin for its
+    length; a pen's stroke as tall as two digits and a speck is not."""
+    assert Recognizer().read(DATA / "column-heavy-one-3178.jpg").text == "715577\n3178"
+
+
 @pytest.mark.parametrize(("name", "text"), [("tight-258217.png", "258217"), ("grid-row-3172667.jpg", "3172667")])
 def test_a_digit_the_model_is_sure_of_is_kept_however_unusual(name, text):
     """With the default (pretrained) model: a 1 in a number cut tightly and a 2 on a grid's line

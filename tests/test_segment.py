@@ -655,6 +655,29 @@ def test_a_heavy_one_from_ruled_line_to_ruled_line_is_a_digit(digits):
         assert iou(crop.box, box) > 0.6
 
 
+@pytest.mark.parametrize("above", [False, True])
+def test_a_heavy_one_taller_than_the_digits_is_no_border(digits, above):
+    """A 1 written with a heavy pen, a third taller than the digits beside it, or as tall as they
+    are but standing under a 1 of the line above (the two found as one vertical line): a cell border
+    taller than the digits is printed thin for its length, and the 1 was erased as one."""
+    images, _ = digits
+    one = np.ones((80 if not above else 60, 13), np.float32)
+    alpha = np.zeros((196, 300), np.float32)
+    boxes = []
+    rows = (
+        ((106, (images[2], images[1])),) if not above else ((30, (images[4], images[3])), (106, (images[2], images[1])))
+    )
+    for y, (left, right) in rows:
+        for x, p in ((40, ink(left)), (110, one), (160, ink(right))):
+            top = y + 60 - p.shape[0]  # standing on the line's base
+            alpha[top : top + p.shape[0], x : x + p.shape[1]] = p
+            boxes.append((x, top, x + p.shape[1], top + p.shape[0]))
+    crops = split_digits((235 * (1 - 0.85 * alpha)).astype(np.uint8))
+    assert len(crops) == len(boxes)
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
+
+
 def test_a_slash_before_the_first_digit_is_a_slanted_one(digits):
     """A stroke leaning 43° before the digits is a 1 leaning hard, not a separator (a number does not
     start with one); after the digits the same stroke still is one."""

@@ -166,6 +166,12 @@ CUT_SLOPES: tuple[float, ...] = (0.0,)
 # A vertical line leaning more than this (x change per pixel down, 14°) is a stroke, not a border
 # (borders lean a few degrees in perspective, more where a stroke touching them is taken in).
 MAX_BORDER_LEAN = 0.25
+# A border taller than the digits is printed thin: no thicker than this share of its length. A pen's
+# stroke found as a line that tall is thicker: a heavy 1 beside small letters ("Total 170"), an
+# opening bracket, a 1 found as one line with the 1 under it in a column (tuning seeds 1-2 of
+# benchmarks/realistic.py: 16 pictures of the ten read sets' 5,700 and 4 columns of 600 read right
+# that were not, one lost).
+BORDER_THINNESS = 0.08
 # A comb field's borders may come with up to this many strokes found as lines among them, left out
 # (see _comb_columns).
 COMB_STRAYS = 2
@@ -353,9 +359,10 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
 
     A horizontal run longer than 1.5 image heights (or 60% of a narrow image) cannot be a stroke of
     a digit; once found, it is followed across the whole picture (a faint line breaks up). A thin,
-    upright vertical run is a cell border when it is clearly taller than the digits, or spans the
-    box between two horizontal lines. Evenly spaced borders make a comb field: there, a border
-    touching a digit is erased too, and so are thin fragments left on the comb's columns.
+    upright vertical run is a cell border when it is clearly taller than the digits and thin for its
+    length (:data:`BORDER_THINNESS`), or spans the box between two horizontal lines. Evenly spaced
+    borders make a comb field: there, a border touching a digit is erased too, and so are thin
+    fragments left on the comb's columns.
     """
     height, width = mask.shape
     mask = _remove_squared_paper(mask)
@@ -460,7 +467,11 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
         line
         for line in thin_lines + touching
         if (
-            (typical and (line.stop - line.start) >= 1.25 * typical)
+            (
+                typical
+                and (line.stop - line.start) >= 1.25 * typical
+                and line.thickness <= BORDER_THINNESS * (line.stop - line.start)
+            )
             or (box_span and spans_the_box(line))
             or (line.stop - line.start) >= 0.8 * comb_length
         )
