@@ -166,11 +166,11 @@ CUT_SLOPES: tuple[float, ...] = (0.0,)
 # A vertical line leaning more than this (x change per pixel down, 14°) is a stroke, not a border
 # (borders lean a few degrees in perspective, more where a stroke touching them is taken in).
 MAX_BORDER_LEAN = 0.25
-# A border taller than the digits is printed thin: no thicker than this share of its length. A pen's
-# stroke found as a line that tall is thicker: a heavy 1 beside small letters ("Total 170"), an
-# opening bracket, a 1 found as one line with the 1 under it in a column (tuning seeds 1-2 of
-# benchmarks/realistic.py: 16 pictures of the ten read sets' 5,700 and 4 columns of 600 read right
-# that were not, one lost).
+# A border taller than the digits, or one of a comb's, is printed thin: no thicker than this share of
+# its length. A pen's stroke found as a line taller than the digits is thicker: a heavy 1 beside
+# small letters ("Total 170"), an opening bracket, a 1 found as one line with the 1 under it in a
+# column (the rule for tall borders before it asked this: tuning seeds 1-2 of benchmarks/realistic.py,
+# 16 pictures of the ten read sets' 5,700 and 4 columns of 600 read right that were not, one lost).
 BORDER_THINNESS = 0.08
 # A comb field's borders may come with up to this many strokes found as lines among them, left out
 # (see _comb_columns).
@@ -442,7 +442,8 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
     comb_lines = [
         line
         for line in vlines
-        if line.thickness <= min(pen, 0.08 * (line.stop - line.start))  # printed lines are thin
+        if line.thickness <= pen
+        and _thin_for_its_length(line)  # printed lines are thin
         and ((typical and line.stop - line.start >= 1.05 * typical) or (box_span and spans_the_box(line)))
     ]
     columns = _comb_columns(comb_lines, extent)
@@ -467,11 +468,7 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
         line
         for line in thin_lines + touching
         if (
-            (
-                typical
-                and (line.stop - line.start) >= 1.25 * typical
-                and line.thickness <= BORDER_THINNESS * (line.stop - line.start)
-            )
+            (typical and (line.stop - line.start) >= 1.25 * typical and _thin_for_its_length(line))
             or (box_span and spans_the_box(line))
             or (line.stop - line.start) >= 0.8 * comb_length
         )
@@ -490,6 +487,11 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
         if sl[1].stop - sl[1].start <= thin and on_column((sl[1].start + sl[1].stop - 1) / 2):
             cleaned[sl] &= labels[sl] != index
     return cleaned
+
+
+def _thin_for_its_length(line: Line) -> bool:
+    """Whether a vertical line found in the ink is as thin as a printed one (:data:`BORDER_THINNESS`)."""
+    return line.thickness <= BORDER_THINNESS * (line.stop - line.start)
 
 
 def _remove_squared_paper(mask: np.ndarray) -> np.ndarray:
