@@ -1560,6 +1560,11 @@ def _ink_and_writing_again(
     return replace(again, polarity_sure=ink.polarity_sure), mask, groups, lines
 
 
+def _encloses(big: _Group, small: _Group) -> bool:
+    """``small``'s box lies wholly inside ``big``'s."""
+    return big.x0 <= small.x0 and small.x1 <= big.x1 and big.y0 <= small.y0 and small.y1 <= big.y1
+
+
 def _union(groups: list[_Group]) -> np.ndarray:
     """The pixels of all ``groups`` (not empty), as one mask."""
     union = np.zeros_like(groups[0].mask)
@@ -1579,7 +1584,8 @@ def _turn_of_writing(groups: list[_Group]) -> float | None:
     Rules and a comb's box, turned with the writing, sharpen it. The turn is trusted only when it
     is :data:`MIN_TURN` degrees or more, the writing is :data:`TURN_MIN_LENGTH` times as long as the
     band holding 90% of its ink and :data:`TURN_MIN_DIGITS` digit heights long (the strokes of one
-    or two digits pile up along a bar or a stem at any angle), the profile is
+    or two digits pile up along a bar or a stem at any angle; a comb's box still round the digits,
+    turned too far for the line rules to find, is left out of the digit height), the profile is
     :data:`TURN_MIN_GAIN` times as sharp turned as level, and the band :data:`TURN_MIN_NARROWING`
     times as wide level as turned.
     """
@@ -1607,7 +1613,10 @@ def _turn_of_writing(groups: list[_Group]) -> float | None:
     angle = math.radians(best)
     along = xs * math.cos(angle) + ys * math.sin(angle)
     length = float(np.percentile(along, 99) - np.percentile(along, 1))
-    if abs(best) < MIN_TURN or length < max(TURN_MIN_LENGTH * band(best), TURN_MIN_DIGITS * _digit_height(groups)):
+    # A box holding other pieces (a turned comb's, in one piece) is not a digit's height.
+    holding = [g for g in groups if any(h is not g and _encloses(g, h) for h in groups)]
+    digits = [g for g in groups if all(g is not h for h in holding)] or groups
+    if abs(best) < MIN_TURN or length < max(TURN_MIN_LENGTH * band(best), TURN_MIN_DIGITS * _digit_height(digits)):
         return None
     if sharpness(best) < TURN_MIN_GAIN * sharpness(0.0) or band(0.0) < TURN_MIN_NARROWING * band(best):
         return None
