@@ -875,6 +875,30 @@ def test_thin_course_keeps_the_strokes_that_cross_or_follow_a_line():
     assert not erase_lines(mask, [line])[22:32, 120:160].all()
 
 
+def test_a_line_too_steep_for_the_level_search_is_found_tilted():
+    """A printed line tilted by 7 degrees drifts off any band the level search allows; sheared level,
+    it is found, once, with its pixels where they are in the picture. A wavy stroke as long is not
+    a printed line."""
+    from PIL import ImageDraw
+
+    from digitocr.preprocess import find_lines, find_tilted_lines
+
+    picture = Image.new("L", (400, 120))
+    draw = ImageDraw.Draw(picture)
+    draw.line([(20, 20), (380, 20 + round(360 * math.tan(math.radians(7))))], fill=255, width=2)
+    mask = np.asarray(picture) > 127
+    assert find_lines(mask, True, 180, 12, gap=6, extend_gap=400) == []
+    [line] = find_tilted_lines(mask, 180, 12, gap=6, extend_gap=400, found=[])
+    assert (line.pixels & mask).sum() >= 0.95 * mask.sum() and not (line.pixels & ~mask).any()
+    assert line.start <= 22 and line.stop >= 378
+    assert find_tilted_lines(mask, 180, 12, gap=6, extend_gap=400, found=[line]) == []
+    wavy = Image.new("L", (400, 120))
+    ImageDraw.Draw(wavy).line(
+        [(x, 60 + 0.1 * (x - 200) + 2 * math.sin(x / 15)) for x in range(20, 381, 4)], fill=255, width=2
+    )
+    assert find_tilted_lines(np.asarray(wavy) > 127, 180, 12, gap=6, extend_gap=400, found=[]) == []
+
+
 def _boxed_digit(digit: np.ndarray, degrees: float) -> np.ndarray:
     """A digit in a cell cut from a form's grid (borders through the picture 20 px in from each
     side), the form turned by ``degrees`` round the picture's centre: grey, dark on light."""

@@ -1174,6 +1174,45 @@ def test_numbers_written_turned_are_read(name, text):
     assert Recognizer().read(DATA / name).text == text
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("angle-comb-27063.jpg", "27063"),
+        ("angle-comb-124.jpg", "124"),
+        ("angle-ruled-00.jpg", "00"),
+        ("turned-comb-joined-7924.jpg", "7924"),
+    ],
+)
+def test_lines_photographed_tilted_are_found(name, text):
+    """Combs and ruled lines whose lines run too steeply for the level search (tuning seeds 1-2 of
+    realistic.py): two combs and a ruled line photographed from one side, their top and bottom
+    running towards each other (read '006', '11124' and ''), and a comb turned by 10 degrees whose
+    box held every digit in one piece (''). Found tilted (`preprocess.find_tilted_lines`), they go
+    as level lines do."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / name).text == text
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("angle-touching-bottoms-56420.jpg", "56420"),
+        ("tight-tops-8709588.png", "8709588"),
+        ("angle-comb-page-edge-429.jpg", "429"),
+    ],
+)
+def test_writing_lined_up_at_a_slant_is_no_tilted_line(name, text):
+    """What the search for tilted lines must leave alone (tuning seeds 1-2 of realistic.py): the
+    bottoms of touching digits and the tops of digits cut tightly, lined up at a slant, wander and
+    are crossed by strokes (`preprocess._printed`: read '56120' and '81061588' without that test);
+    and a page's edge in a photo from one side is erased but is no line of the comb's box, whose
+    borders it would have made too short (read '14129')."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / name).text == text
+
+
 def test_an_apostrophe_between_thousands_is_no_digit(digits):
     """Four digits with apostrophes between the first three, as a Swiss amount is written (1'250'000):
     a short tick high in the line between two digits is the thousands separator (it was cut as a 1)."""

@@ -1174,6 +1174,20 @@ def long_runs(mask: np.ndarray, min_length: int) -> np.ndarray:
     return np.cumsum(marks[:, :cols], axis=1) > 0
 
 
+# Tilts (degrees) at which :func:`find_tilted_lines` looks for lines, and the share of a line's
+# pixels already found at another tilt that makes it the same line.
+TILTS = tuple(d for d in range(-14, 15, 2) if d)
+TILTED_TAKEN = 0.5
+# A tilted line found must run along this share of its length once strokes crossing it are left out,
+# and its centre stray no more than this (pixels, standard deviation) from straight (see _printed).
+TILTED_COVERED = 0.5
+TILTED_STRAIGHT = 0.5
+# Only tilts at which two neighbouring bands of TILTED_BAND rows of the sheared picture hold
+# TILTED_VOTES times the least length of a line in ink pixels are searched (the search is the cost).
+TILTED_BAND = 4
+TILTED_VOTES = 0.8
+
+
 def find_lines(
     mask: np.ndarray, horizontal: bool, min_length: int, max_thickness: float, gap: int = 0, extend_gap: int = 0
 ) -> list[Line]:
@@ -1215,6 +1229,70 @@ def find_lines(
         rows_idx = np.nonzero(full)[0]
         lines.append(Line(horizontal, float(rows_idx.mean()), start, stop, thickness, full if horizontal else full.T))
     return lines
+
+
+def find_tilted_lines(
+    mask: np.ndarray, min_length: int, max_thickness: float, gap: int, extend_gap: int, found: list[Line]
+) -> list[Line]:
+    """Horizontal lines tilted by more than :func:`find_lines` tolerates (a comb or ruled lines
+    photographed turned or from one side, where the box's top and bottom run towards each other),
+    that are not among ``found``.
+
+    The mask is sheared so that lines of each slope in :data:`TILTS` run level, searched as
+    :func:`find_lines` searches, and what is found is sheared back.
+    """
+    taken = np.zeros_like(mask)
+    for line in found:
+        taken |= line.pixels
+    # A line runs within one piece of ink at least that long (its breaks bridged as find_lines
+    # bridges them) once the lines found are left out: most pictures have none, and are not searched.
+    rest = mask & ~taken
+    if gap > 0:
+        rest = ndi.binary_closing(rest, structure=np.ones((1, gap + 1), bool))
+    labels, _ = ndi.label(rest, structure=np.ones((3, 3)))
+    objects = ndi.find_objects(labels)
+    if not any(sl[1].stop - sl[1].start >= min_length for sl in objects):
+        return []
+    rows, cols = mask.shape
+    x = np.arange(cols)
+    ys, xs = np.nonzero(mask & ~taken)
+    lines: list[Line] = []
+    for degrees in TILTS:
+        shift = np.round(math.tan(math.radians(degrees)) * (x - cols / 2)).astype(np.int64)
+        shift -= shift.min()
+        # A line at this tilt piles its pixels into a few rows once sheared (a Hough transform's
+        # vote): unless two neighbouring bands of rows hold a line's worth, nothing is looked for.
+        votes = np.bincount((ys + shift[xs]) // TILTED_BAND, minlength=2)
+        if (votes[:-1] + votes[1:]).max() < TILTED_VOTES * min_length:
+            continue
+        index = np.arange(rows)[:, None] + shift[None, :]
+        sheared = np.zeros((rows + int(shift.max()), cols), bool)
+        sheared[index, x[None, :]] = mask
+        for line in find_lines(sheared, True, min_length, max_thickness, gap=gap, extend_gap=extend_gap):
+            pixels = line.pixels[index, x[None, :]]
+            if not pixels.any() or (pixels & taken).sum() > TILTED_TAKEN * pixels.sum():
+                continue
+            position = float(np.nonzero(pixels)[0].mean())
+            tilted = Line(True, position, line.start, line.stop, line.thickness, pixels)
+            if _printed(thin_course(mask, tilted)):
+                taken |= pixels
+                lines.append(tilted)
+    return lines
+
+
+def _printed(line: Line) -> bool:
+    """Whether a horizontal line's own pixels (:func:`thin_course`) run as a printed line does: along
+    most of its length (:data:`TILTED_COVERED`) and straight to a fraction of a pixel
+    (:data:`TILTED_STRAIGHT`). The tops or bottoms of touching digits lined up at a slant are
+    crossed by their strokes along much of the way, and wander."""
+    columns = np.nonzero(line.pixels.any(axis=0))[0]
+    if columns.size < max(4, TILTED_COVERED * (line.stop - line.start)):
+        return False
+    rows = np.arange(line.pixels.shape[0], dtype=np.float64)
+    weights = line.pixels[:, columns]
+    centres = (rows @ weights) / weights.sum(axis=0)
+    fit = np.polyval(np.polyfit(columns, centres, 1), columns)
+    return float(np.std(centres - fit)) <= TILTED_STRAIGHT
 
 
 def _extend_line(grid: np.ndarray, pixels: np.ndarray, thickness: float, max_gap: int) -> tuple[int, int]:

@@ -43,6 +43,7 @@ from digitocr.preprocess import (
     erase_lines,
     extract_ink,
     find_lines,
+    find_tilted_lines,
     ink_to_mnist,
     level,
     line_width,
@@ -354,7 +355,7 @@ def _group(mask: np.ndarray) -> _Group | None:
     return _Group(mask, int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
 
 
-def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
+def _remove_number_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Underlines, ruled lines, box edges and cell borders of a line of digits.
 
     A horizontal run longer than 1.5 image heights (or 60% of a narrow image) cannot be a stroke of
@@ -362,28 +363,36 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
     upright vertical run is a cell border when it is clearly taller than the digits and thin for its
     length (:data:`BORDER_THINNESS`), or spans the box between two horizontal lines. Evenly spaced
     borders make a comb field: there, a border touching a digit is erased too, and so are thin
-    fragments left on the comb's columns.
+    fragments left on the comb's columns. Also returns the pixels of the lines found tilted (see
+    :func:`~digitocr.preprocess.find_tilted_lines`), which tell how the writing is turned.
     """
     height, width = mask.shape
     mask = _remove_squared_paper(mask)
     if width < 1.2 * height:
-        return _line_policy(mask)  # about square: one digit in its cell (two cells are comb-like)
+        return _line_policy(mask), np.zeros_like(mask)  # about square: one digit in its cell (two cells are comb-like)
     # Faint comb and ruled lines break up at the threshold: bridge gaps of a few pixels (far less than
     # the 1.5 heights a line must run, so the bars of neighbouring digits do not become a line).
-    hlines = find_lines(
-        mask,
-        True,
+    length, thickness, gap = (
         max(3, int(min(0.6 * width, 1.5 * height))),
         max(1.5, 0.1 * height),
-        gap=max(2, int(0.05 * height)),
-        extend_gap=width,  # a box or ruled line found along part of the picture runs on across the rest
+        max(2, int(0.05 * height)),
     )
+    # A box or ruled line found along part of the picture runs on across the rest (extend_gap).
+    hlines = find_lines(mask, True, length, thickness, gap=gap, extend_gap=width)
+    # Photographed turned or from one side, a comb's or a ruled line runs too steeply for that (tuning
+    # seeds 1-2 of benchmarks/realistic.py: turned numbers 495 -> 506, numbers from one side
+    # 481 -> 493 of 600 read exactly, every other set text for text).
+    tilted = find_tilted_lines(mask, length, thickness, gap=gap, extend_gap=width, found=hlines)
     # Only the lines' own pixels go (`thin_course`): a stroke crossing a ruled line, or lying along it
     # and reaching past it, stays whole, where erasing the line's long runs cut it (a heavy 8 in two)
     # or left a stub of the line on it (a 1 read 7). Tuning seeds 1-4 of benchmarks/realistic.py,
     # 1,200 pictures per set: grid rows 1,086 -> 1,092, on a desk 1,074 -> 1,079, cheque amounts
     # 968 -> 972 read exactly.
-    cleaned = erase_lines(mask, [thin_course(mask, line) for line in hlines])
+    courses = [thin_course(mask, line) for line in hlines + tilted]
+    cleaned = erase_lines(mask, courses)
+    turned = np.zeros_like(mask)
+    for line in courses[len(hlines) :]:
+        turned |= line.pixels
     # Cells of a comb field can be under half the picture's height: look for shorter runs, and
     # decide below which of them are borders.
     vlines = find_lines(
@@ -397,7 +406,19 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
     # Borders stand upright, or lean a little in perspective; a slanted 1 found as a line does not.
     vlines = [line for line in vlines if abs(_lean(line)) <= MAX_BORDER_LEAN]
     if not vlines:
-        return cleaned
+        return cleaned, turned
+
+    # The box the cells' borders run between: the lines found level, and those found tilted that an
+    # upright line ends on (not a page's edge, which runs past the box in a photo from one side).
+    def meets(course: np.ndarray, upright: Line) -> bool:
+        row = float(np.polyval(course, upright.position))
+        slack = BOX_SLACK * (upright.stop - upright.start) + upright.thickness
+        return min(abs(row - upright.start), abs(row - upright.stop)) <= slack
+
+    fitted = [(line, np.polyfit(*np.nonzero(line.pixels)[::-1], 1)) for line in tilted]
+    tilted_box = [(line, course) for line, course in fitted if any(meets(course, upright) for upright in vlines)]
+    level_box = hlines
+    hlines = level_box + [line for line, _ in tilted_box]
     labels, _ = ndi.label(cleaned, structure=np.ones((3, 3)))
     objects = ndi.find_objects(labels)
 
@@ -423,14 +444,23 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
     positions = sorted(line.position for line in hlines)
     box_span = positions[-1] - positions[0] if len(positions) >= 2 else 0.0
 
+    # Box lines found tilted run towards each other in perspective: then the box is measured where
+    # the border stands, on their courses (the lines found level taken as level).
+    def box_at(column: float) -> tuple[float, float]:
+        if not tilted_box:
+            return positions[0], positions[-1]
+        rows = [line.position for line in level_box] + [float(np.polyval(c, column)) for _, c in tilted_box]
+        return min(rows), max(rows)
+
     def spans_the_box(line) -> bool:
         # A cell border runs from one box line to the other and stops there, or runs on past both
         # (a grid), or past one to the picture's edge (a grid cut there). A 1 written across a ruled
         # line runs past it and stops in the writing (ruled paper: its lines are no box).
-        if line.stop - line.start < 0.85 * box_span:
+        top, bottom = box_at(line.position)
+        if line.stop - line.start < 0.85 * (bottom - top):
             return False
-        slack = BOX_SLACK * box_span + line.thickness
-        above, below = line.start < positions[0] - slack, line.stop > positions[-1] + slack
+        slack = BOX_SLACK * (bottom - top) + line.thickness
+        above, below = line.start < top - slack, line.stop > bottom + slack
         edge = max(2.0, BOX_EDGE * height)
         return above == below or (above and line.start <= edge) or (below and line.stop >= height - edge)
 
@@ -477,7 +507,7 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
     ]
     cleaned = erase_lines(cleaned, borders)
     if columns is None:
-        return cleaned
+        return cleaned, turned
     # A comb field: what is left on its columns is border too — lone lines too short to count as
     # whole borders, and the fragments of a faint or tilted border that no line run found — as long
     # as the piece is thin and lies wholly on the column (a digit reaching across it is kept).
@@ -486,7 +516,7 @@ def _remove_number_lines(mask: np.ndarray) -> np.ndarray:
     for index, sl in enumerate(ndi.find_objects(labels), start=1):
         if sl[1].stop - sl[1].start <= thin and on_column((sl[1].start + sl[1].stop - 1) / 2):
             cleaned[sl] &= labels[sl] != index
-    return cleaned
+    return cleaned, turned
 
 
 def _thin_for_its_length(line: Line) -> bool:
@@ -1510,23 +1540,25 @@ def _soft(ink: InkMap, group: _Group) -> np.ndarray:
     return np.where(rim, ink.ink[y0:y1, x0:x1], 0.0).astype(np.float32)
 
 
-def _writing(mask: np.ndarray) -> tuple[np.ndarray, list[_Group]]:
-    """The ink with lines, boxes, the frame's edges and specks removed, and its connected pieces
-    (without what shows of the lines of writing above and below)."""
+def _writing(mask: np.ndarray) -> tuple[np.ndarray, list[_Group], np.ndarray]:
+    """The ink with lines, boxes, the frame's edges and specks removed, its connected pieces
+    (without what shows of the lines of writing above and below), and the lines erased that were
+    found tilted."""
     height = mask.shape[0]
+    mask, tilted = _remove_number_lines(mask)
     # A box drawn around a short number is too short to be found as lines: erase closed boxes too.
-    mask = _remove_boxes(_remove_number_lines(mask))
+    mask = _remove_boxes(mask)
     mask = _keep_edge_ones(mask, _drop_frame_fragments(_drop_frame_edges(mask, depth_unit=height)))
     mask = _drop_specks(mask, speck_size(mask.shape))
-    return mask, _drop_other_rows(_components(mask), height)
+    return mask, _drop_other_rows(_components(mask), height), tilted
 
 
 def _ink_and_writing(
     grey: np.ndarray, dark_on_light: bool | None
-) -> tuple[InkMap, np.ndarray, list[_Group], np.ndarray | None]:
+) -> tuple[InkMap, np.ndarray, list[_Group], np.ndarray | None, np.ndarray]:
     """The ink of a picture of a line of writing, the writing in it and its pieces (see
-    :func:`_writing`), and the printed lines left out of the threshold's statistics (``None`` when
-    none were).
+    :func:`_writing`), the printed lines left out of the threshold's statistics (``None`` when
+    none were), and the lines erased that were found tilted.
 
     No floor relative to the darkest writing here: faint comb fields and ruled lines must stay
     whole to be found and removed (77.5% vs 73.5% exact strings on benchmarks/realistic.py, n = 200).
@@ -1538,26 +1570,26 @@ def _ink_and_writing(
     """
     ink = extract_ink(grey, peak_share=0.0, thick_strokes=False, dark_on_light=dark_on_light)
     if ink.blank:
-        return ink, ink.mask, [], None
-    mask, groups = _writing(ink.mask)
+        return ink, ink.mask, [], None, np.zeros_like(ink.mask)
+    mask, groups, tilted = _writing(ink.mask)
     erased = ink.mask & ~mask
     if mask.sum() < LINES_DOMINATE * erased.sum():
         lines = ndi.binary_dilation(erased, iterations=2)
         fainter = extract_ink(grey, peak_share=0.0, thick_strokes=False, dark_on_light=ink.dark_on_light, ignore=lines)
         if not fainter.blank:
-            again, pieces = _writing(fainter.mask)
+            again, pieces, turned = _writing(fainter.mask)
             if again.sum() > mask.sum():
-                return replace(fainter, polarity_sure=ink.polarity_sure), again, pieces, lines
-    return ink, mask, groups, None
+                return replace(fainter, polarity_sure=ink.polarity_sure), again, pieces, lines, turned
+    return ink, mask, groups, None, tilted
 
 
 def _ink_and_writing_again(
     loaded: LoadedImage, ink: InkMap
-) -> tuple[InkMap, np.ndarray, list[_Group], np.ndarray | None]:
+) -> tuple[InkMap, np.ndarray, list[_Group], np.ndarray | None, np.ndarray]:
     """:func:`_ink_and_writing` of ``loaded``, a picture sharpened or turned level from the one
     ``ink`` was found on: read with the same polarity, and as sure of it."""
-    again, mask, groups, lines = _ink_and_writing(loaded.grey, ink.dark_on_light)
-    return replace(again, polarity_sure=ink.polarity_sure), mask, groups, lines
+    again, mask, groups, lines, tilted = _ink_and_writing(loaded.grey, ink.dark_on_light)
+    return replace(again, polarity_sure=ink.polarity_sure), mask, groups, lines, tilted
 
 
 def _encloses(big: _Group, small: _Group) -> bool:
@@ -1573,7 +1605,7 @@ def _union(groups: list[_Group]) -> np.ndarray:
     return union
 
 
-def _turn_of_writing(groups: list[_Group]) -> float | None:
+def _turn_of_writing(groups: list[_Group], lines: np.ndarray | None = None) -> float | None:
     """How far the line of writing is turned from level (radians, clockwise), or ``None`` when it
     runs level or is too short to tell.
 
@@ -1587,11 +1619,13 @@ def _turn_of_writing(groups: list[_Group]) -> float | None:
     or two digits pile up along a bar or a stem at any angle; a comb's box still round the digits,
     turned too far for the line rules to find, is left out of the digit height), the profile is
     :data:`TURN_MIN_GAIN` times as sharp turned as level, and the band :data:`TURN_MIN_NARROWING`
-    times as wide level as turned.
+    times as wide level as turned. ``lines``: the pixels of printed lines found tilted and erased
+    (a comb or a ruled line turned with the writing), counted with the writing, as they were before
+    such lines were found.
     """
     if not groups:
         return None
-    ys, xs = np.nonzero(_union(groups))
+    ys, xs = np.nonzero(_union(groups) if lines is None else _union(groups) | lines)
     step = max(1, ys.size // TURN_SAMPLE)
     ys, xs = ys[::step].astype(np.float64), xs[::step].astype(np.float64)
 
@@ -1644,19 +1678,19 @@ def find_digits(
     blank image.
     """
     loaded = on_the_page(image if isinstance(image, LoadedImage) else open_image(image), dark_on_light)
-    ink, mask, groups, lines = _ink_and_writing(loaded.grey, dark_on_light)
+    ink, mask, groups, lines, tilted = _ink_and_writing(loaded.grey, dark_on_light)
     if ink.blank:
         return [], ink
     sharper = refocused(loaded, ink, _union(groups)) if groups else None
     if sharper is not None:  # out of focus: neighbours blurred together are parted again
         loaded = sharper
-        ink, mask, groups, lines = _ink_and_writing_again(loaded, ink)
+        ink, mask, groups, lines, tilted = _ink_and_writing_again(loaded, ink)
         if ink.blank:
             return [], ink
-    turn = _turn_of_writing(groups)
+    turn = _turn_of_writing(groups, tilted)
     if turn is not None:  # written on a rising line, or photographed turned: read it level
-        loaded = level(loaded, turn, ink.mask, _union(groups))
-        ink, mask, groups, lines = _ink_and_writing_again(loaded, ink)
+        loaded = level(loaded, turn, ink.mask, _union(groups) | tilted)  # with its lines, found again level
+        ink, mask, groups, lines, tilted = _ink_and_writing_again(loaded, ink)
         if ink.blank:
             return [], ink
     if not groups or not stands_out(ink, _union(groups), lines):  # nothing, or the paper's grain
