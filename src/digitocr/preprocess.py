@@ -1247,15 +1247,13 @@ def find_tilted_lines(
     # A line runs within one piece of ink at least that long (its breaks bridged as find_lines
     # bridges them) once the lines found are left out: most pictures have none, and are not searched.
     rest = mask & ~taken
-    if gap > 0:
-        rest = ndi.binary_closing(rest, structure=np.ones((1, gap + 1), bool))
-    labels, _ = ndi.label(rest, structure=np.ones((3, 3)))
-    objects = ndi.find_objects(labels)
-    if not any(sl[1].stop - sl[1].start >= min_length for sl in objects):
+    bridged = ndi.binary_closing(rest, structure=np.ones((1, gap + 1), bool)) if gap > 0 else rest
+    labels, _ = ndi.label(bridged, structure=np.ones((3, 3)))
+    if not any(sl[1].stop - sl[1].start >= min_length for sl in ndi.find_objects(labels)):
         return []
     rows, cols = mask.shape
     x = np.arange(cols)
-    ys, xs = np.nonzero(mask & ~taken)
+    ys, xs = np.nonzero(rest)
     lines: list[Line] = []
     for degrees in TILTS:
         shift = np.round(math.tan(math.radians(degrees)) * (x - cols / 2)).astype(np.int64)

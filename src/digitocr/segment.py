@@ -381,7 +381,7 @@ def _remove_number_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     hlines = find_lines(mask, True, length, thickness, gap=gap, extend_gap=width)
     # Photographed turned or from one side, a comb's or a ruled line runs too steeply for that (tuning
     # seeds 1-2 of benchmarks/realistic.py: turned numbers 495 -> 506, numbers from one side
-    # 481 -> 493 of 600 read exactly, every other set text for text).
+    # 481 -> 493 of 600 read exactly, the other eight read sets text for text).
     tilted = find_tilted_lines(mask, length, thickness, gap=gap, extend_gap=width, found=hlines)
     # Only the lines' own pixels go (`thin_course`): a stroke crossing a ruled line, or lying along it
     # and reaching past it, stays whole, where erasing the line's long runs cut it (a heavy 8 in two)
