@@ -780,6 +780,11 @@ def _belongs_together(a: _Group, b: _Group, digit_height: float) -> bool:
     return _inside(a, b, digit_height) or _inside(b, a, digit_height)
 
 
+def _encloses(big: _Group, small: _Group) -> bool:
+    """``small``'s box lies wholly inside ``big``'s."""
+    return big.x0 <= small.x0 and small.x1 <= big.x1 and big.y0 <= small.y0 and small.y1 <= big.y1
+
+
 def _inside(small: _Group, big: _Group, digit_height: float) -> bool:
     """``small`` lies inside ``big``'s box, give or take :data:`INSIDE_SLACK` unless it is flat or
     holds a loop."""
@@ -792,7 +797,7 @@ def _inside(small: _Group, big: _Group, digit_height: float) -> bool:
             and small.y1 <= big.y1 + slack
         )
 
-    if within(0.0):
+    if _encloses(big, small):
         return True
     if _flat(small.height, small.width, digit_height) or not within(INSIDE_SLACK * digit_height):
         return False
@@ -1590,11 +1595,6 @@ def _ink_and_writing_again(
     ``ink`` was found on: read with the same polarity, and as sure of it."""
     again, mask, groups, lines, tilted = _ink_and_writing(loaded.grey, ink.dark_on_light)
     return replace(again, polarity_sure=ink.polarity_sure), mask, groups, lines, tilted
-
-
-def _encloses(big: _Group, small: _Group) -> bool:
-    """``small``'s box lies wholly inside ``big``'s."""
-    return big.x0 <= small.x0 and small.x1 <= big.x1 and big.y0 <= small.y0 and small.y1 <= big.y1
 
 
 def _union(groups: list[_Group]) -> np.ndarray:
