@@ -205,9 +205,12 @@ FAINT_SHARE = 0.5
 # of comb cells cut from a grid, seed 1: 64 → 83% exact).
 OTHER_ROW_MARGIN = 0.04
 # ... unless it is a whole digit of a line written near the frame (the first line of a column of
-# numbers): clear of the frame itself, at least OTHER_ROW_WHOLE as tall as the line's writing and
+# numbers, even touching the top): at least OTHER_ROW_WHOLE as tall as the line's writing,
 # OTHER_ROW_WIDE as wide as it is tall (a squared paper's grid leaves crumbs as tall as the digits
-# near the frame, but thin). A 1 there is as thin as a crumb and is still dropped.
+# near the frame, but thin), and clear of the frame's sides (in a corner, a shadow's or a page's
+# edge joined to a digit). A 1 there is as thin as a crumb and is still dropped. Until the fortieth
+# pass a whole digit also had to be clear of the top and bottom: columns of tuning seeds 1 / 2 lost
+# their first line where it touched the top (196 -> 202 and 209 -> 211 of 300 read exactly).
 OTHER_ROW_WHOLE = 0.8
 OTHER_ROW_WIDE = 0.3
 # An apostrophe (the thousands separator of Swiss amounts, 1'250) is a mark under this many digit
@@ -738,10 +741,11 @@ def _drop_other_rows(groups: list[_Group], height: int) -> list[_Group]:
     margin = max(1, round(OTHER_ROW_MARGIN * height))
     top, bottom = band
     edge = _frame_margin(groups[0].mask.shape)
+    width = groups[0].mask.shape[1]
 
     def whole(g: _Group) -> bool:  # a whole digit of a line written near the frame (see OTHER_ROW_WHOLE)
         tall = g.height >= OTHER_ROW_WHOLE * (bottom - top) and _not_thin(g)
-        return tall and g.y0 > edge and g.y1 < height - edge
+        return tall and g.x0 > edge and g.x1 < width - edge
 
     return [
         g
