@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -482,6 +483,42 @@ def test_exif_rotated_jpeg(tmp_path, digits):
     stored.save(path, quality=95, exif=exif)
     assert similarity(to_mnist(path), to_mnist(upright)) > 0.95
     assert similarity(to_mnist(stored), to_mnist(upright)) < 0.8  # the test would notice a missed rotation
+
+
+def heic_bytes(image: Image.Image, orientation: int = 1) -> bytes:
+    """``image`` as a phone saves a photo: HEIC, the camera's turn in its EXIF orientation (written
+    with pillow-heif's own API, so that digitocr registers the opener with Pillow itself)."""
+    import pillow_heif
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    pillow_heif.from_pillow(image).save(buf, quality=90, exif=exif.tobytes())
+    assert buf.getvalue()[4:12] == b"ftypheic"
+    return buf.getvalue()
+
+
+def test_a_heic_photo_is_read_upright(tmp_path, digits):
+    """A HEIC photo (what iPhones save) stored turned, with EXIF orientation 6, is read upright,
+    from a file and from bytes; before, it was 'not an image Pillow can read'."""
+    d = digits[0][7]
+    upright = Image.fromarray(paper_digit(d, 100)).convert("RGB")
+    path = tmp_path / "IMG_0001.HEIC"
+    path.write_bytes(heic_bytes(upright.transpose(Image.Transpose.ROTATE_90), orientation=6))
+    assert similarity(to_mnist(path), to_mnist(upright)) > 0.95
+    assert similarity(to_mnist(path.read_bytes()), to_mnist(upright)) > 0.95
+
+
+def test_a_heic_photo_without_the_plugin_says_what_to_install(monkeypatch, digits):
+    """Without pillow-heif (the ``heic`` extra), a HEIC photo is refused with the command that
+    installs it, not as a corrupt file."""
+    data = heic_bytes(Image.fromarray(paper_digit(digits[0][0])).convert("RGB"))
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)  # import pillow_heif raises ImportError
+    monkeypatch.setattr(Image, "ID", [name for name in Image.ID if name != "HEIF"])  # not registered
+    with pytest.raises(ImageError, match=r"HEIC/HEIF photo.*pip install 'digitocr\[heic\]'"):
+        to_mnist(data)
+    with pytest.raises(ImageError, match="not an image Pillow can read"):  # any other unknown data
+        to_mnist(b"\x00\x00\x00\x18ftypqt  " + bytes(100))
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "BMP", "TIFF", "WEBP"])

@@ -463,7 +463,9 @@ def list_models() -> None:
 
 
 ModelOption = Annotated[Path | None, typer.Option("--model", help="Checkpoint to use (default: the pretrained model).")]
-ImagesArgument = Annotated[list[Path], typer.Argument(help="Image files (PNG, JPEG, BMP, TIFF, WebP).")]
+ImagesArgument = Annotated[
+    list[Path], typer.Argument(help="Image files (PNG, JPEG, BMP, TIFF, WebP; HEIC with the heic extra).")
+]
 
 
 def _per_file(images: list[Path], work) -> tuple[list[dict[str, Any]], int]:

@@ -1,7 +1,7 @@
 """Any image of a digit → the MNIST convention.
 
 Owns: reading image files, bytes, arrays and PIL images safely (:func:`load_image`: formats,
-alpha, 16-bit, EXIF orientation, decompression bombs, corrupt files → :class:`ImageError`; big
+HEIC photos with the ``heic`` extra, alpha, 16-bit, EXIF orientation, decompression bombs, corrupt files → :class:`ImageError`; big
 pictures reduced and tiny ones enlarged for the work: :func:`open_image`),
 finding a sheet of paper photographed on a darker desk and turning it level (:func:`find_page`,
 :func:`on_the_page`) and turning a picture so that writing at an angle runs level (:func:`level`),
@@ -52,6 +52,9 @@ HAIRLINE_SHARE = 0.25
 
 # Images larger than this are refused before decoding (a 50-megapixel photo is 200 MB as float32).
 MAX_PIXELS = 50_000_000
+# The brands of an ISO base media file (its "ftyp" box) that hold HEVC-coded pictures: HEIC, the
+# format phones (iPhones by default) save photos in; read with the optional pillow-heif.
+HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1")
 # Writing turned level (level): the margin kept round it, a share of its height.
 LEVEL_MARGIN = 0.5
 # A cell's box photographed askew (box_turn): the turns searched (degrees), the least one undone, the
@@ -302,21 +305,63 @@ def _open_pil(source: Any) -> Image.Image:
             f"or a numpy array (H, W) / (H, W, 3|4)."
         )
     try:
+        return _pil_open(fp, name)
+    except Image.UnidentifiedImageError as exc:
+        if not _heif_opener_added(fp, name):
+            raise _unreadable(name) from exc
+    try:
+        return _pil_open(fp, name)
+    except Image.UnidentifiedImageError as exc:  # a HEIC file, but corrupt
+        raise _unreadable(name) from exc
+
+
+def _pil_open(fp: Any, name: str) -> Image.Image:
+    """``Image.open`` (which reads the header only), refusing decompression bombs; raises
+    ``UnidentifiedImageError`` for data no registered format recognizes."""
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(fp)
+            return Image.open(fp)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(
             f"{name} is too large to decode safely ({exc}). Downscale it below {MAX_PIXELS // 1_000_000} megapixels."
         ) from exc
-    except Image.UnidentifiedImageError as exc:
-        raise ImageError(
-            f"{name} is not an image Pillow can read (corrupt, or not PNG/JPEG/BMP/TIFF/WebP). "
-            f"Open it in an image viewer and save it again as PNG or JPEG."
-        ) from exc
+    except Image.UnidentifiedImageError:
+        raise
     except OSError as exc:
         raise ImageError(f"Cannot open {name}: {exc}. Check that the file is readable.") from exc
-    return image
+
+
+def _unreadable(name: str) -> ImageError:
+    return ImageError(
+        f"{name} is not an image Pillow can read (corrupt, or not PNG/JPEG/BMP/TIFF/WebP/HEIC). "
+        f"Open it in an image viewer and save it again as PNG or JPEG."
+    )
+
+
+def _heif_opener_added(fp: Any, name: str) -> bool:
+    """Whether ``fp`` (a path or a seekable stream) is a HEIC/HEIF picture and Pillow can now read
+    it: the opener of the optional ``pillow-heif`` (``pip install 'digitocr[heic]'``) is registered
+    on the first one met. It turns the picture upright as its file says (``irot``/``imir``) and
+    resets the EXIF orientation, so :func:`open_image` does not turn it twice."""
+    if isinstance(fp, Path):
+        with fp.open("rb") as f:
+            head = f.read(12)
+    else:
+        fp.seek(0)
+        head = fp.read(12)
+        fp.seek(0)
+    if head[4:8] != b"ftyp" or head[8:12] not in HEIF_BRANDS:
+        return False
+    try:
+        import pillow_heif
+    except ImportError as exc:
+        raise ImageError(
+            f"{name} is a HEIC/HEIF photo (the format phones save photos in); reading it needs the HEIF "
+            f"plugin: pip install 'digitocr[heic]'. Or export the photo as JPEG."
+        ) from exc
+    pillow_heif.register_heif_opener()
+    return True
 
 
 def _check_size(image: Image.Image, name: str) -> None:
