@@ -1064,6 +1064,55 @@ def in_faint_pencil(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 
     return out
 
 
+def on_old_paper(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """A single digit (even ``k``) or a number of 2-7 digits (odd), composed as in
+    :func:`single_digits` and :func:`numbers`, on a page of an old register as it is scanned or
+    photographed: the paper yellowed (none to strongly), foxed with up to a dozen brown spots, a
+    water stain's darker rim across three pictures in ten, and in seven in ten the writing on the
+    other side of the page showing through, mirrored, blurred and faint (MNIST test digits 0.4-0.9 of
+    the picture tall, taking 6-22% of the light). Then JPEG. Their kind is "old-single" or
+    "old-number"."""
+    out = []
+    for rng, sheet in _sheets(images, labels, n, seed, 23):
+        arr = np.asarray(Image.open(io.BytesIO(sheet.data)).convert("RGB"), np.float32) / 255
+        arr = _aged(arr, images, rng)
+        out.append(_photographed(sheet, Image.fromarray((arr * 255).astype(np.uint8)), rng, "old"))
+    return out
+
+
+def _aged(arr: np.ndarray, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The picture ``arr`` (H, W, 3) in [0, 1] on aged paper (see :func:`on_old_paper`): the
+    stains and the show-through take light from the paper and the writing alike."""
+    h, w = arr.shape[:2]
+    yellow = rng.uniform(0.0, 1.0)
+    arr = arr * np.array([1.0, 1 - 0.1 * yellow, 1 - 0.3 * yellow], np.float32)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    spots = np.zeros((h, w), np.float32)
+    for _ in range(int(rng.integers(0, 12))):  # foxing
+        radius = rng.uniform(0.005, 0.04) * max(h, w) + 0.5
+        d = np.hypot(yy - rng.uniform(0, h), xx - rng.uniform(0, w)) / radius
+        spots = np.maximum(spots, np.clip(1 - d, 0, 1) ** 0.5 * rng.uniform(0.1, 0.35))
+    if rng.random() < 0.3:  # a water stain: a faint patch with a darker rim
+        d = np.hypot(yy - rng.uniform(0, h), xx - rng.uniform(0, w)) / (rng.uniform(0.2, 0.6) * max(h, w))
+        rim = np.where(d < 1, 0.05 + 0.15 * np.exp(-(((1 - d) * 12) ** 2)), 0) * rng.uniform(0.5, 1.5)
+        spots = np.maximum(spots, rim.astype(np.float32))
+    arr = arr * (1 - ndi.gaussian_filter(spots, 1.0)[..., None] * np.array([0.5, 0.7, 0.95], np.float32))
+    if rng.random() < 0.7:  # the other side's writing, mirrored
+        back = np.zeros((h, w), np.float32)
+        height = max(10, int(rng.uniform(0.4, 0.9) * h))
+        x = int(rng.uniform(-0.2, 0.2) * w)
+        while x < w:
+            a = _digit_alpha(images[int(rng.integers(len(images)))], height, rng, rng.uniform(-0.5, 1.5))
+            y = int(rng.integers(-height // 4, max(1, h - height // 2)))
+            top, left = max(0, y), max(0, x)
+            part = a[top - y :, left - x :][: h - top, : w - left]
+            _paste(back, part, top, left)
+            x += a.shape[1] + int(rng.uniform(0.05, 0.4) * height)
+        back = ndi.gaussian_filter(back[:, ::-1], rng.uniform(0.8, 2.0))
+        arr = arr * (1 - back[..., None] * rng.uniform(0.06, 0.22) * np.array([0.8, 0.85, 0.9], np.float32))
+    return np.clip(arr, 0, 1)
+
+
 def out_of_focus(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
     """A single digit (even ``k``) or a number of 2-7 digits (odd), composed as in
     :func:`single_digits` and :func:`numbers`, photographed out of focus (or shaken): blurred by a
@@ -1419,6 +1468,7 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     results.update(_singles_and_numbers(recognizer, under_glare(images, labels, n, seed), "glare"))
     results.update(_singles_and_numbers(recognizer, in_faint_pencil(images, labels, n, seed), "faint"))
     results.update(_singles_and_numbers(recognizer, out_of_focus(images, labels, n, seed), "focus"))
+    results.update(_singles_and_numbers(recognizer, on_old_paper(images, labels, n, seed), "old"))
     real = real_digits()
     if real is None:
         results["real_optdigits"] = "not measured: needs scikit-learn (pip install -e '.[bench]')"
@@ -1531,6 +1581,7 @@ def main() -> None:
             "glare": under_glare(images, labels, 12, args.seed),
             "faint": in_faint_pencil(images, labels, 12, args.seed),
             "focus": out_of_focus(images, labels, 12, args.seed),
+            "old": on_old_paper(images, labels, 12, args.seed),
             "angle": at_an_angle(images, labels, 12, args.seed),
             "squared": squared_paper(images, labels, 12, args.seed),
             "turned": turned_numbers(images, labels, 12, args.seed),
