@@ -1377,23 +1377,26 @@ def _cut_candidates(mask: np.ndarray, group: _Group, digit_height: float) -> lis
 
 def _piece(group: _Group, left: _Cut | None, right: _Cut | None) -> _Group | None:
     """The ink of ``group`` between two cut lines (``None``: the group's own edge)."""
-    y0, y1 = group.y0, group.y1
+    y0, y1, x0, x1 = group.y0, group.y1, group.x0, group.x1
     rows = np.arange(y0, y1)[:, None]
-    cols = np.arange(group.mask.shape[1])[None, :]
-    inside = np.ones((y1 - y0, group.mask.shape[1]), dtype=bool)
+    cols = np.arange(x0, x1)[None, :]
+    piece = group.cropped.copy()  # the work stays in the group's box: the cut search makes many pieces
     if left is not None:
-        inside &= cols >= left.at(rows)
+        piece &= cols >= left.at(rows)
     if right is not None:
-        inside &= cols < right.at(rows)
-    mask = np.zeros_like(group.mask)
-    mask[y0:y1] = group.mask[y0:y1] & inside
+        piece &= cols < right.at(rows)
     # A cut through a slanted neighbour leaves slivers of it behind; drop them.
-    labels, count = ndi.label(mask, structure=np.ones((3, 3)))
+    labels, count = ndi.label(piece, structure=np.ones((3, 3)))
     if count > 1:
-        areas = ndi.sum(mask, labels, index=np.arange(1, count + 1))
+        areas = ndi.sum(piece, labels, index=np.arange(1, count + 1))
         keep = np.concatenate([[False], areas >= 0.1 * areas.max()])
-        mask = keep[labels]
-    return _group(mask)
+        piece = keep[labels]
+    found = _group(piece)
+    if found is None:
+        return None
+    mask = np.zeros_like(group.mask)
+    mask[y0:y1, x0:x1] = piece
+    return _Group(mask, y0 + found.y0, y0 + found.y1, x0 + found.x0, x0 + found.x1)
 
 
 def _width_prior(width: float, digit_height: float) -> float:
