@@ -902,6 +902,25 @@ def test_a_comb_with_a_stroke_found_among_its_borders():
     assert _comb_columns(lines([0.0, 40.0, 53.0, 107.0, 118.0, 190.0]), (0.0, 191.0)) is None
 
 
+def test_a_stroke_in_a_cell_makes_no_comb_of_half_cells():
+    """A tall stroke found as a line past the middle of its cell (a pale 3 in a comb on old paper,
+    ``benchmarks/realistic.py``'s old register pages, tuning seed 2) fits a comb of half cells
+    once a true border is left out as the stray: the comb that leaves the stroke out takes no
+    border to be missing, and is chosen. With the half cells, the 3 lay on a column and was erased
+    as a border ('8131' read '811')."""
+    from digitocr.predict import Recognizer
+    from digitocr.preprocess import Line
+    from digitocr.segment import _comb_columns
+
+    positions = [45.5, 140.8, 235.7, 287.1, 330.8, 425.6]
+    found = _comb_columns([Line(False, x, 10, 111, 5.0, np.zeros((1, 1), bool)) for x in positions], (44.0, 429.0))
+    assert found is not None
+    columns, spacing = found
+    assert spacing == pytest.approx(95.0, abs=0.5)
+    assert np.allclose(columns, [45.5, 140.8, 235.7, 330.8, 425.6], atol=0.5)
+    assert Recognizer().read(DATA / "comb-stroke-8131.jpg").text == "8131"
+
+
 def test_a_stroke_found_among_a_grid_rows_borders_leaves_the_comb_whole():
     """A row cut from a grid (grid rows, tuning seed 1): strokes of its 2s were found as tall thin
     lines between the borders, the spacing was uneven and no comb was found, so a fragment of a
