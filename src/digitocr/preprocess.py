@@ -1,8 +1,9 @@
 """Any image of a digit → the MNIST convention.
 
 Owns: reading image files, bytes, arrays and PIL images safely (:func:`load_image`: formats,
-HEIC photos with the ``heic`` extra, alpha, 16-bit, EXIF orientation, decompression bombs, corrupt files → :class:`ImageError`; big
-pictures reduced and tiny ones enlarged for the work: :func:`open_image`),
+HEIC photos with the ``heic`` extra, alpha, 16-bit, EXIF orientation, decompression bombs, corrupt
+files → :class:`ImageError`; big pictures reduced and tiny ones enlarged for the work:
+:func:`open_image`),
 finding a sheet of paper photographed on a darker desk and turning it level (:func:`find_page`,
 :func:`on_the_page`) and turning a picture so that writing at an angle runs level (:func:`level`),
 separating ink from paper (:func:`extract_ink`: polarity, uneven
