@@ -235,6 +235,36 @@ def test_a_box_around_a_short_number_is_not_digits(digits):
         assert iou(crop.box, box) > 0.6
 
 
+def test_a_short_box_parted_into_cells_loses_its_dividers():
+    """Two cells of a comb field, too short for their lines to be found as lines, make a closed box
+    with a divider (old register pages of tuning seed 2: the 0 touching the divider made one piece
+    with it, read as no digit: '70' read '7'). The divider goes with the box; a 1 written from the
+    top of a box to its bottom, alone in it, is no divider."""
+    from digitocr.predict import Recognizer
+    from digitocr.preprocess import _remove_boxes
+
+    assert Recognizer().read(DATA / "comb-two-cells-70.jpg").text == "70"
+
+    cells = np.zeros((60, 120), bool)
+    cells[:3] = cells[-3:] = True
+    cells[:, :3] = cells[:, -3:] = True
+    cells[:, 59:62] = True  # the divider
+    ring = np.zeros_like(cells)
+    yy, xx = np.mgrid[:60, :120]
+    ring[np.abs(np.hypot((yy - 30) / 20, (xx - 45) / 15) - 1) < 0.12] = True  # a 0 touching the divider
+    ring[28:33, 58:62] = True
+    kept = _remove_boxes(cells | ring, cells=True)
+    assert not kept[10:50, 59:62].any()
+    assert kept[ring & ~cells].mean() > 0.95
+    assert _remove_boxes(cells | ring)[10:50, 59:62].all()  # a single digit's picture: no cells
+
+    one = np.zeros((60, 50), bool)
+    one[:2] = one[-2:] = True
+    one[:, :2] = one[:, -2:] = True
+    one[:, 24:27] = True  # a 1 from top to bottom: two cells half as wide as the box is tall
+    assert _remove_boxes(one, cells=True)[5:55, 24:27].all()
+
+
 def test_hairlines_and_flat_slivers_are_not_digits(digits):
     from digitocr.predict import Recognizer
 
@@ -919,6 +949,24 @@ def test_a_stroke_in_a_cell_makes_no_comb_of_half_cells():
     assert spacing == pytest.approx(95.0, abs=0.5)
     assert np.allclose(columns, [45.5, 140.8, 235.7, 330.8, 425.6], atol=0.5)
     assert Recognizer().read(DATA / "comb-stroke-8131.jpg").text == "8131"
+
+
+def test_a_border_running_on_past_the_box_leaves_the_comb_whole():
+    """On an old register page (tuning seed 2) a stain broke the comb's top line and one border
+    ran on below the box into marks: the borders were measured against that one, none of the
+    others counted as whole, no comb was found and the borders were read as 1s ('26519' read
+    '52675119'). They are measured against the second longest."""
+    from digitocr.predict import Recognizer
+    from digitocr.preprocess import Line
+    from digitocr.segment import _comb_columns
+
+    lengths = {40.8: 66, 109.3: 67, 178.3: 66, 245.7: 90, 313.0: 64, 379.6: 53}
+    found = _comb_columns(
+        [Line(False, x, 24, 24 + n, 2.0, np.zeros((1, 1), bool)) for x, n in lengths.items()], (39, 381)
+    )
+    assert found is not None
+    assert found[1] == pytest.approx(67.8, abs=0.5)
+    assert Recognizer().read(DATA / "comb-stained-26519.jpg").text == "26519"
 
 
 def test_a_stroke_found_among_a_grid_rows_borders_leaves_the_comb_whole():

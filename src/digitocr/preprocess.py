@@ -191,6 +191,10 @@ FRAME_BAND = 0.05
 # of each side, over at least this share of each side's length.
 BOX_BAND = 0.08
 BOX_COVER = 0.85
+# The cells of a box parted by dividers (a short comb field) are at least this share of the box's
+# height wide, and none more than CELL_WIDTH_RATIO times as wide as another.
+MIN_CELL_ASPECT = 0.6
+CELL_WIDTH_RATIO = 1.3
 # A connected piece of the kept ink counts as a stroke when it holds at least this share of the ink.
 PIECE_SHARE = 0.04
 # A handwritten digit is one stroke, or a few when the pen lifted or the scan broke it.
@@ -1441,13 +1445,15 @@ def erase_lines(mask: np.ndarray, lines: list[Line]) -> np.ndarray:
     return out
 
 
-def _remove_boxes(mask: np.ndarray) -> np.ndarray:
+def _remove_boxes(mask: np.ndarray, cells: bool = False) -> np.ndarray:
     """Erase the sides of closed boxes drawn around the writing, wherever they lie in the picture.
 
     A piece is a box when ink runs along all four sides of its bounding box (within a band of
     :data:`BOX_BAND` of its size), each for at least :data:`BOX_COVER` of the side: no digit is that
     square (the arcs of a 0 touch its box only in the middle of each side). The bands are erased;
-    a digit touching the box loses only the tip of the stroke that touched it.
+    a digit touching the box loses only the tip of the stroke that touched it. With ``cells`` (a
+    line of digits), a box parted into cells (a comb field of two or three, too short for its lines
+    to be found as lines) loses its dividers too: see :func:`_box_dividers`.
     """
     labels, count = ndi.label(mask, structure=np.ones((3, 3)))
     if count == 0:
@@ -1471,8 +1477,50 @@ def _remove_boxes(mask: np.ndarray) -> np.ndarray:
         frame = np.zeros_like(piece)
         frame[:band] = frame[-band:] = True
         frame[:, :band] = frame[:, -band:] = True
+        if cells:
+            for run in _box_dividers(piece, band):
+                frame[:, run] = True
         out[sl] &= ~(piece & frame)
     return out
+
+
+def _box_dividers(box: np.ndarray, band: int) -> list[slice]:
+    """The columns of the dividers parting a closed box (``box``: its piece, cut to its bounding
+    box; ``band``: how far in its sides reach) into cells: runs of columns inked over at least
+    :data:`BOX_COVER` of the rows between the top and bottom sides, no wider than the box's sides
+    are thick (twice, and a pixel: a pen's 1 is wider than a printed line), and parting the box into
+    cells of about equal width, each at least :data:`MIN_CELL_ASPECT` of the box's height wide (a
+    1 written from the top of a box to its bottom, alone in it, parts it into two cells half as
+    wide as it is tall, or unequal ones)."""
+    h, w = box.shape
+    inside = box[band : h - band, band : w - band]
+    if inside.size == 0:
+        return []
+    covered = np.flatnonzero(inside.mean(axis=0) >= BOX_COVER) + band
+    if covered.size == 0:
+        return []
+    side = _side_width(box[band : h - band, : 2 * band])
+    runs = np.split(covered, np.flatnonzero(np.diff(covered) > 1) + 1)
+    if any(run.size > 2 * side + 1 for run in runs):
+        return []
+    edges = [0.0, *((run[0] + run[-1]) / 2 for run in runs), float(w - 1)]
+    widths = np.diff(edges)
+    if widths.min() < MIN_CELL_ASPECT * h or widths.max() > CELL_WIDTH_RATIO * widths.min():
+        return []
+    return [slice(int(run[0]), int(run[-1]) + 1) for run in runs]
+
+
+def _side_width(strip: np.ndarray) -> float:
+    """How thick the box's left side is: the median, over the rows of ``strip`` (the rows between
+    the top and bottom sides, the columns of the left side's band and as many again), of the first
+    run of ink's length."""
+    widths = []
+    for row in strip:
+        inked = np.flatnonzero(row)
+        if inked.size:
+            gaps = np.flatnonzero(np.diff(inked) > 1)
+            widths.append((inked[gaps[0]] if gaps.size else inked[-1]) - inked[0] + 1)
+    return float(np.median(widths)) if widths else 1.0
 
 
 def _line_policy(mask: np.ndarray) -> np.ndarray:

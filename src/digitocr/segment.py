@@ -644,8 +644,13 @@ def _comb_columns(lines: list, extent: tuple[float, float]) -> tuple[np.ndarray,
     lines = [line for line in lines if extent[0] - slack <= line.position <= extent[1] + slack]
     if len(lines) < 3:
         return None
-    longest = max(line.stop - line.start for line in lines)
-    full = sorted(line.position for line in lines if line.stop - line.start >= 0.8 * longest)
+    # Borders are as tall as each other; one may run on past the box where a stroke or a stain
+    # touches it, so the length they are measured against is the second longest (old register pages
+    # of tuning seed 2: one border joined to marks below the box left no other border whole, and
+    # the borders were read as 1s; the ten read sets and the columns of tuning seeds 1-2 read text
+    # for text as before).
+    tall = sorted((line.stop - line.start for line in lines), reverse=True)[1]
+    full = sorted(line.position for line in lines if line.stop - line.start >= 0.8 * tall)
     # A stroke or two found as tall thin lines (a 1, a 4's stem) break the spacing: the comb is then
     # what is left without them, when that is four lines or more and over twice as many as the strays
     # (with fewer, strays that happen to fall evenly make a comb of their own). Of the ways to leave
@@ -1568,8 +1573,10 @@ def _writing(mask: np.ndarray) -> tuple[np.ndarray, list[_Group], np.ndarray]:
     found tilted."""
     height = mask.shape[0]
     mask, tilted = _remove_number_lines(mask)
-    # A box drawn around a short number is too short to be found as lines: erase closed boxes too.
-    mask = _remove_boxes(mask)
+    # A box drawn around a short number is too short to be found as lines: erase closed boxes too,
+    # and the dividers of a short comb field (an old register page of tuning seed 2: a 0 touching
+    # the divider made one piece with it, read as no digit: '70' read '7').
+    mask = _remove_boxes(mask, cells=True)
     mask = _keep_edge_ones(mask, _drop_frame_fragments(_drop_frame_edges(mask, depth_unit=height)))
     mask = _drop_specks(mask, speck_size(mask.shape))
     return mask, _drop_other_rows(_components(mask), height), tilted
