@@ -1453,7 +1453,8 @@ def _split(
     Candidate cuts come from :func:`_cut_candidates`; every run of pieces between them is scored
     (classifier confidence × width prior, or width alone without a classifier), and a dynamic
     program over the cut points picks the best set of cuts, each paying :func:`_cut_cost` (less when
-    the classifier hardly believes the whole group is one digit). When the group begins or ends the
+    the classifier hardly believes the whole group is one digit, or, at an end of the line, is unsure
+    of it: :data:`UNSURE_WHOLE`, :data:`UNSURE_END`). When the group begins or ends the
     line (``ends``), an equals sign written touching its first or last digit ("=4", "125=") or a
     dash before the first is a mark: cut off, that piece pays for its own cut instead of being read
     as a digit (whole, "=4" reads as a confident 7). Not a dash after the last: the "/" of a "/-"
