@@ -311,15 +311,17 @@ class Recognizer:
             scores = _mahalanobis(features, self._ood_means, self._ood_precision).cpu().numpy()
         return probs, scores
 
-    def _confidences(self, images28: list[np.ndarray]) -> list[float]:
-        """The ``score`` function for segmentation: top calibrated probability, lowered for OOD pieces."""
+    def _confidences(self, images28: list[np.ndarray]) -> np.ndarray:
+        """The ``score`` function for segmentation (``segment.Score``), one row per image: the top
+        calibrated probability, lowered for OOD pieces, and the two likeliest digits' probabilities
+        together (what `read` judges a piece at an end of a line by)."""
         probs, scores = self.classify(images28)
         conf = probs.max(axis=1)
         if scores is not None and self.ood_threshold:
             # A piece far from every digit class is not a believable digit however peaked its softmax.
             excess = np.clip(scores / self.ood_threshold - 1.0, 0.0, None)
             conf = conf * np.exp(-excess)
-        return [float(c) for c in conf]
+        return np.stack([conf, np.sort(probs, axis=1)[:, -2:].sum(axis=1)], axis=1).astype(float)
 
     def _decide(self, pre: Preprocessed, probs: np.ndarray, score: float | None) -> Prediction:
         probabilities = [float(p) for p in probs]

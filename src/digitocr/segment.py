@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -57,7 +57,10 @@ from digitocr.preprocess import (
     thin_course,
 )
 
-Score = Callable[[list[np.ndarray]], list[float]]
+# The classifier's belief in each of a list of 28×28 MNIST-style images as one digit: its confidence
+# (e.g. the top calibrated probability), or an (n, 2) array of the confidence and the two likeliest
+# digits' probabilities together (how `read` judges a piece at an end of a line: see UNSURE_END).
+Score = Callable[[list[np.ndarray]], Sequence[float] | np.ndarray]
 
 # Writing turned from level (a number written on a rising line, a photo taken turned): the turns
 # searched (degrees, each way, in steps of TURN_STEP, on at most TURN_SAMPLE ink pixels), the least
@@ -93,13 +96,14 @@ CROSSING_PENALTY = 0.7
 # numbers exact 686 -> 689 of 800, five touching numbers gained, two lost to a blotted 8 or 2 cut in two).
 UNSURE_WHOLE = 0.3
 UNSURE_CUT_SCALE = 0.5
-# ... and a group at either end of the line believed less than this: `read` leaves out a piece at
-# an end whose two likeliest digits together reach less than predict.READ_END_TOP_TWO (0.75), so
-# touching digits read as one unsure digit there were dropped whole ('9316' read '93'). Only cuts
-# crossing one stroke are cheaper for it (a 0 cut down the middle leaves two confident 1s). Tuning
-# seeds 1-2 of benchmarks/realistic.py, ten read sets, columns, and the numbers of the dim-light,
-# glare, faint-pencil, out-of-focus and old-paper sets (9,600 pictures): +9 / -2 read exactly (lost:
-# a blotted 8 at the start cut in two 1s, an equals sign touching a 2 cut off as a 5).
+# ... and a group at either end of the line whose two likeliest digits together are believed less
+# than this (with a Score giving them): `read` leaves out such a piece at an end (see
+# predict.READ_END_TOP_TWO), so touching digits read as one unsure digit there were dropped whole
+# ('9316' read '93'). Only cuts crossing one stroke are cheaper for it (a 0 cut down the middle
+# leaves two confident 1s). Tuning seeds 1-2 of benchmarks/realistic.py, ten read sets, columns,
+# and the numbers of the dim-light, glare, faint-pencil, out-of-focus and old-paper sets (9,600
+# pictures): +6 / -1 read exactly (lost: an equals sign touching a 2 cut off as a 5). On the
+# confidence alone: +9 / -2, a blotted 8 that `read` keeps (its two likeliest pass) cut in two 1s.
 UNSURE_END = 0.75
 # The cut points tried in one group: this many, or CUTS_PER_HEIGHT per digit height of its width
 # (a run of ten touching digits needs nine cuts and a few to choose from).
@@ -1439,6 +1443,15 @@ def _cut_cost(cut: _Cut, scale: float = 1.0) -> float:
     return scale * (CUT_PENALTY + CROSSING_PENALTY * max(0, cut.crossings - 1))
 
 
+def _beliefs(score: Score, images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``score`` of ``images`` (see :data:`Score`): each one's confidence, and its two likeliest
+    digits' probabilities together (the confidence again when ``score`` gives only that)."""
+    values = np.asarray(score(images), dtype=float)
+    if values.ndim == 2:
+        return values[:, 0], values[:, 1]
+    return values, values
+
+
 def _split(
     ink: InkMap,
     mask: np.ndarray,
@@ -1479,15 +1492,17 @@ def _split(
     ]
     pieces = {span: _piece(group, points[span[0]], points[span[1]]) for span in spans}
     spans = [span for span in spans if pieces[span] is not None]
-    whole = 1.0  # the classifier's belief in the group as one digit
+    whole = whole_two = 1.0  # the classifier's belief in the group as one digit, and in its two likeliest
     if score is not None:
         images = [ink_to_mnist(_soft(ink, pieces[span])) for span in spans]
-        confidences = dict(zip(spans, map(float, score(images)), strict=True))
+        beliefs, top_twos = _beliefs(score, images)
+        confidences = dict(zip(spans, map(float, beliefs), strict=True))
         value = {
             span: math.log(max(c, 1e-6)) + _width_prior(pieces[span].width, digit_height)
             for span, c in confidences.items()
         }
         whole = confidences.get((0, last), 1.0)
+        whole_two = float(top_twos[spans.index((0, last))]) if (0, last) in confidences else 1.0
     else:
         # Without a classifier: prefer pieces of typical digit width (0.7 heights).
         value = {
@@ -1499,7 +1514,7 @@ def _split(
         # A group hardly believable as one digit is probably more (see UNSURE_WHOLE): cutting costs
         # less; at an end of the line (UNSURE_END), only cuts crossing a single stroke (a loop cut
         # in two still pays in full).
-        cheap = whole < UNSURE_WHOLE or (any(ends) and whole < UNSURE_END and cut.crossings <= 1)
+        cheap = whole < UNSURE_WHOLE or (any(ends) and whole_two < UNSURE_END and cut.crossings <= 1)
         return _cut_cost(cut, UNSURE_CUT_SCALE if cheap else 1.0)
 
     for i, j in spans:
@@ -1541,9 +1556,10 @@ def _merge_by_recognition(ink: InkMap, digits: list[_Group], digit_height: float
         if not pairs:
             break
         involved = sorted({k for k, _ in pairs} | {k + 1 for k, _ in pairs})
-        confidences = score(
+        confidences, _ = _beliefs(
+            score,
             [ink_to_mnist(_soft(ink, digits[k])) for k in involved]
-            + [ink_to_mnist(_soft(ink, joined)) for _, joined in pairs]
+            + [ink_to_mnist(_soft(ink, joined)) for _, joined in pairs],
         )
         single = {
             k: math.log(max(c, 1e-6)) + _height_prior(digits[k].height, digit_height)
@@ -1712,7 +1728,8 @@ def find_digits(
     ``image``: anything :func:`digitocr.preprocess.open_image` reads, or a
     :class:`~digitocr.preprocess.LoadedImage`. ``score``: optional function from a list of 28×28
     MNIST-style images to a confidence in [0, 1] for each (e.g. the top calibrated probability of a
-    classifier); with it, touching digits are cut where the pieces are most believable as digits.
+    classifier), or to rows of that confidence and the two likeliest digits' probabilities together
+    (:data:`Score`); with it, touching digits are cut where the pieces are most believable as digits.
     ``dark_on_light`` forces the polarity (by default the picture decides). The list is empty for a
     blank image.
     """
