@@ -1502,7 +1502,7 @@ def _split(
             for span, c in confidences.items()
         }
         whole = confidences.get((0, last), 1.0)
-        whole_two = float(top_twos[spans.index((0, last))]) if (0, last) in confidences else 1.0
+        whole_two = dict(zip(spans, map(float, top_twos), strict=True)).get((0, last), 1.0)
     else:
         # Without a classifier: prefer pieces of typical digit width (0.7 heights).
         value = {
