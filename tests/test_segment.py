@@ -653,15 +653,52 @@ def test_an_equals_sign_before_and_after_an_amount_is_no_digit(digits):
 
 def test_an_amount_closed_by_slash_dash_ends_at_its_last_digit(digits):
     """125/- : a slash leaning 29° with a dash after it closes the amount; the same slash without the
-    dash leans no more than a slanted 1 and is read as one."""
+    dash, standing on the line as tall as the digits, leans no more than a slanted 1 and is read as
+    one. Drawn across the line alone (125/), from below the baseline to above the digits, it is the
+    closing mark (it was read as a 1: '1250/' read '12501')."""
     slash, dash = ((0, 90), (33, 30)), ((30, 66), (52, 66))
     page, boxes = _marks_page(digits, [("after", [slash, dash])])
     crops = split_digits(page)
     assert len(crops) == 3
     for crop, box in zip(crops, boxes, strict=True):
         assert iou(crop.box, box) > 0.6
-    page, _ = _marks_page(digits, [("after", [slash])])
+    page, _ = _marks_page(digits, [("after", [((0, 88), (33, 32))])])
     assert len(split_digits(page)) == 4
+    page, _ = _marks_page(digits, [("after", [((0, 97), (38, 28))])])
+    crops = split_digits(page)
+    assert len(crops) == 3
+    for crop, box in zip(crops, boxes, strict=True):
+        assert iou(crop.box, box) > 0.6
+
+
+def test_an_amount_closed_by_a_lone_slash_across_the_line_ends_at_its_last_digit():
+    """#110,96/ : the closing slash leans 30°, no more than a slanted 1, but it is taller than the
+    digits and reaches below their baseline; it was read as a 1 ('110961')."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / "amount-lone-slash-11096.jpg").text == "11096"
+
+
+def test_a_dash_over_what_is_left_of_a_printed_line_is_no_digit():
+    """$4343256/- in a cheque's printed box: a crumb of the box's bottom line was left under the
+    dash, and the two, stacked in the same columns, were joined as the pieces of one digit and read
+    as a 5 ('434325615'). A crumb as thin as a printed line under a dash is no digit's piece; a 5's
+    bar over its body, or a thin pen's 5 broken into flat bars of the pen's width, still are."""
+    from digitocr.predict import Recognizer
+    from digitocr.segment import _belongs_together, _group
+
+    def piece(y0: int, y1: int, x0: int, x1: int) -> object:
+        mask = np.zeros((140, 120), bool)
+        mask[y0:y1, x0:x1] = True
+        return _group(mask)
+
+    dash, crumb = piece(53, 62, 60, 87), piece(102, 105, 77, 85)
+    assert not _belongs_together(dash, crumb, digit_height=58.0)
+    bar, body = piece(40, 46, 60, 90), piece(60, 98, 58, 88)
+    assert _belongs_together(bar, body, digit_height=58.0)
+    top, bottom = piece(21, 25, 22, 36), piece(45, 51, 17, 30)  # tuning seed 2: '3597' read '397'
+    assert _belongs_together(top, bottom, digit_height=32.0)
+    assert Recognizer().read(DATA / "amount-slash-dash-box-4343256.jpg").text == "4343256"
 
 
 def test_an_amount_closed_by_slash_dash_in_one_piece_ends_at_its_last_digit(digits):

@@ -124,6 +124,10 @@ MAX_MERGED_ASPECT = 1.3
 # A piece at an end of the number sharing less than this share of its (or its neighbour's) rows
 # with its neighbour is off the line.
 OFF_LINE_SHARE = 0.3
+# A crumb of an erased printed line is at most this many digit heights thick (the line under the
+# "/-" closing a cheque amount in its printed box: 0.02-0.05; a thin pen's 5 broken into its three
+# bars, 0.12-0.25). Stacked under a dash, it made one piece with it, read as a 5 ('1250/-' read '125015').
+LINE_CRUMB = 0.08
 # A digit broken into crumbs (_join_crumbs): pieces shorter than CRUMB_SMALL digit heights, each
 # within CRUMB_GAP digit heights of the run before it, that together are at least CRUMB_HEIGHT digit
 # heights tall (tuning seeds 1-4: numbers +8 of 1,200, cheque amounts +3, nothing lost; at 0.7 a
@@ -236,6 +240,17 @@ SLASH_THICKNESS = 0.1
 # by a dash ending within TERMINAL_DASH_GAP digit heights of it and nothing else, is that mark.
 TERMINAL_SLASH_LEAN = 15.0
 TERMINAL_DASH_GAP = 0.5
+# A lone slash closing an amount ("1250/"): the last piece, one thin straight stroke leaning right
+# at least LONE_SLASH_LEAN degrees, taller than the digits by LONE_SLASH_TALL and reaching below
+# their baseline by LONE_SLASH_BELOW digit heights, as a slash is drawn across the line. A 1 as
+# slanted stands on the line and is as tall as the digits: of the 260 numbers of tuning seeds 1-2
+# ending in a 1 read right (cheque amounts, numbers, tight and marked numbers), none is all three
+# (at 1.03 and 0.02 still none, but a pen's round end is that much); of the 33 amounts closed by a
+# lone slash, 16 are (the rest lean less or stand on the line, and are read as 1s, as before).
+# Only after two digits or more: '11' out of focus lost its second 1, heavier than the first.
+LONE_SLASH_LEAN = 25.0
+LONE_SLASH_TALL = 1.05
+LONE_SLASH_BELOW = 0.03
 # A slash written in one stroke: the left edge of its ink strays from a straight line by at most
 # this many digit heights (median), see _is_slash_dash.
 SLASH_WOBBLE = 0.03
@@ -807,8 +822,21 @@ def _belongs_together(a: _Group, b: _Group, digit_height: float) -> bool:
         merged_height = max(a.y1, b.y1) - min(a.y0, b.y0)
         if -y_overlap <= STACK_GAP * min(a.height, b.height):  # broken across: the halves nearly touch
             return merged_height <= STACK_HEIGHT * digit_height
+        if _line_crumb_under_bar(a, b, digit_height):
+            return False
         return merged_height <= 1.6 * digit_height  # the height itself may come from broken pieces
     return _inside(a, b, digit_height) or _inside(b, a, digit_height)
+
+
+def _line_crumb_under_bar(a: _Group, b: _Group, digit_height: float) -> bool:
+    """Two flat pieces one above the other, one of them a crumb no thicker than a printed line
+    (:data:`LINE_CRUMB`) and much thinner than the other: a dash over what is left of an erased box's
+    line, not the pieces of one digit (a 5 of a thin pen broken into its bars is as flat, but its
+    pieces are the pen's width, alike)."""
+    if not (_flat(a.height, a.width, digit_height) and _flat(b.height, b.width, digit_height)):
+        return False
+    thin, thick = sorted((a.height, b.height))
+    return thin <= LINE_CRUMB * digit_height and 2 * thin <= thick
 
 
 def _encloses(big: _Group, small: _Group) -> bool:
@@ -1022,7 +1050,8 @@ def _drop_terminal_slash(
     """An amount closed by "/-" (as amounts are on Indian cheques: "1250/-") ends with a slash
     followed by a dash. Alone, that slash leans no more than a slanted 1, but a straight stroke
     leaning right with a dash just after it, and nothing after that, is the closing mark; so is
-    the last of several pieces when it is that mark written in one piece (see :func:`_is_slash_dash`)."""
+    the last of several pieces when it is that mark written in one piece (see :func:`_is_slash_dash`),
+    and a slash alone drawn across the line after two digits or more (see :func:`_is_lone_slash`)."""
     if not groups:
         return groups
     last = max(groups, key=lambda g: g.x1)
@@ -1039,7 +1068,23 @@ def _drop_terminal_slash(
         groups = [g for g in groups if g is not last]
     if len(groups) > 1 and _is_slash_dash(last := max(groups, key=lambda g: g.x1), digit_height, baseline):
         groups = [g for g in groups if g is not last]
+    # A lone slash: after two digits at least (beside one, the digits' height and baseline are its own).
+    if len(groups) > 2 and _is_lone_slash(last := max(groups, key=lambda g: g.x1), groups, digit_height, baseline):
+        groups = [g for g in groups if g is not last]
     return groups
+
+
+def _is_lone_slash(group: _Group, groups: list[_Group], digit_height: float, baseline: float) -> bool:
+    """A slash closing an amount on its own ("1250/"): one thin straight stroke leaning right,
+    taller than the digits and reaching below their baseline, as a slash is written across the line
+    (see :data:`LONE_SLASH_LEAN`), and clear of the digits' columns (a 4's stem written apart from
+    its arm leans as much); a 1 stands on the line as the other digits do."""
+    return (
+        group.height >= LONE_SLASH_TALL * digit_height
+        and group.y1 >= baseline + LONE_SLASH_BELOW * digit_height
+        and _stroke_lean(group, digit_height) >= LONE_SLASH_LEAN
+        and not _overlaps_writing(group, groups, digit_height)
+    )
 
 
 def _is_slash_dash(group: _Group, digit_height: float, baseline: float) -> bool:
