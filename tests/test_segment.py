@@ -679,6 +679,23 @@ def test_an_amount_closed_by_a_lone_slash_across_the_line_ends_at_its_last_digit
     assert Recognizer().read(DATA / "amount-lone-slash-11096.jpg").text == "11096"
 
 
+def test_a_heavy_comma_below_the_line_is_a_separator():
+    """$28,569.37/- with a thick pen: the comma, 0.46 digit heights tall and mostly below the
+    baseline, was taller than a comma may be and read as a 1 ('28156937'). A digit as small written
+    on the line (its top half a digit height above the baseline) is still no separator."""
+    from digitocr.predict import Recognizer
+    from digitocr.segment import _group, _is_separator
+
+    def piece(y0: int, y1: int, x0: int, x1: int) -> object:
+        mask = np.zeros((200, 120), bool)
+        mask[y0:y1, x0:x1] = True
+        return _group(mask)
+
+    assert _is_separator(piece(131, 171, 60, 84), digit_height=86.0, baseline=149.0)
+    assert not _is_separator(piece(100, 149, 60, 90), digit_height=86.0, baseline=149.0)
+    assert Recognizer().read(DATA / "amount-heavy-comma-2856937.jpg").text == "2856937"
+
+
 def test_a_dash_over_what_is_left_of_a_printed_line_is_no_digit():
     """$4343256/- in a cheque's printed box: a crumb of the box's bottom line was left under the
     dash, and the two, stacked in the same columns, were joined as the pieces of one digit and read

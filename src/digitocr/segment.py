@@ -229,6 +229,12 @@ OTHER_ROW_MARGIN = 0.04
 # their first line where it touched the top (196 -> 202 and 209 -> 211 of 300 read exactly).
 OTHER_ROW_WHOLE = 0.8
 OTHER_ROW_WIDE = 0.3
+# A comma written with a thick pen is taller than a comma hanging from the baseline may be (0.45
+# digit heights; '2856937' with '8,5' read '28156937', the comma 0.46 tall): a narrow piece under
+# HEAVY_COMMA_HEIGHT digit heights whose top is at most COMMA_TOP of them above the baseline is one
+# too (tuning seeds 1-2: cheque amounts +3, faint pencil +1, squared paper -1, a grid line's crumb).
+HEAVY_COMMA_HEIGHT = 0.6
+COMMA_TOP = 0.25
 # An apostrophe (the thousands separator of Swiss amounts, 1'250) is a mark under this many digit
 # heights tall (a thick pen's tick measures 0.46-0.47) and half as wide, wholly in the upper half of
 # the writing, between two digits, once the merges are done (see _is_apostrophe). It was read as a 1.
@@ -956,6 +962,12 @@ def _is_separator(group: _Group, digit_height: float, baseline: float) -> bool:
         return True  # an equals sign written wider apart, before or after an amount (=125=)
     if h < 0.45 * digit_height and group.y0 > baseline - 0.5 * digit_height and w < 0.5 * digit_height:
         return True  # a comma hanging from the baseline
+    if (
+        h < HEAVY_COMMA_HEIGHT * digit_height
+        and group.y0 > baseline - COMMA_TOP * digit_height
+        and w < 0.5 * digit_height
+    ):
+        return True  # a heavy comma, mostly below the baseline
     if _is_colon(group, digit_height):
         return True
     return _is_slash(group, digit_height)
