@@ -679,20 +679,24 @@ def test_an_amount_closed_by_a_lone_slash_across_the_line_ends_at_its_last_digit
     assert Recognizer().read(DATA / "amount-lone-slash-11096.jpg").text == "11096"
 
 
+def _block(y0: int, y1: int, x0: int, x1: int):
+    """A piece of ink filling the box (y0, y1, x0, x1) of a 200×160 picture, as segmentation holds it."""
+    from digitocr.segment import _group
+
+    mask = np.zeros((200, 160), bool)
+    mask[y0:y1, x0:x1] = True
+    return _group(mask)
+
+
 def test_a_heavy_comma_below_the_line_is_a_separator():
     """$28,569.37/- with a thick pen: the comma, 0.46 digit heights tall and mostly below the
     baseline, was taller than a comma may be and read as a 1 ('28156937'). A digit as small written
     on the line (its top half a digit height above the baseline) is still no separator."""
     from digitocr.predict import Recognizer
-    from digitocr.segment import _group, _is_separator
+    from digitocr.segment import _is_separator
 
-    def piece(y0: int, y1: int, x0: int, x1: int) -> object:
-        mask = np.zeros((200, 120), bool)
-        mask[y0:y1, x0:x1] = True
-        return _group(mask)
-
-    assert _is_separator(piece(131, 171, 60, 84), digit_height=86.0, baseline=149.0)
-    assert not _is_separator(piece(100, 149, 60, 90), digit_height=86.0, baseline=149.0)
+    assert _is_separator(_block(131, 171, 60, 84), digit_height=86.0, baseline=149.0)
+    assert not _is_separator(_block(100, 149, 60, 90), digit_height=86.0, baseline=149.0)
     assert Recognizer().read(DATA / "amount-heavy-comma-2856937.jpg").text == "2856937"
 
 
@@ -702,18 +706,13 @@ def test_a_dash_over_what_is_left_of_a_printed_line_is_no_digit():
     as a 5 ('434325615'). A crumb as thin as a printed line under a dash is no digit's piece; a 5's
     bar over its body, or a thin pen's 5 broken into flat bars of the pen's width, still are."""
     from digitocr.predict import Recognizer
-    from digitocr.segment import _belongs_together, _group
+    from digitocr.segment import _belongs_together
 
-    def piece(y0: int, y1: int, x0: int, x1: int) -> object:
-        mask = np.zeros((140, 120), bool)
-        mask[y0:y1, x0:x1] = True
-        return _group(mask)
-
-    dash, crumb = piece(53, 62, 60, 87), piece(102, 105, 77, 85)
+    dash, crumb = _block(53, 62, 60, 87), _block(102, 105, 77, 85)
     assert not _belongs_together(dash, crumb, digit_height=58.0)
-    bar, body = piece(40, 46, 60, 90), piece(60, 98, 58, 88)
+    bar, body = _block(40, 46, 60, 90), _block(60, 98, 58, 88)
     assert _belongs_together(bar, body, digit_height=58.0)
-    top, bottom = piece(21, 25, 22, 36), piece(45, 51, 17, 30)  # tuning seed 2: '3597' read '397'
+    top, bottom = _block(21, 25, 22, 36), _block(45, 51, 17, 30)  # tuning seed 2: '3597' read '397'
     assert _belongs_together(top, bottom, digit_height=32.0)
     assert Recognizer().read(DATA / "amount-slash-dash-box-4343256.jpg").text == "4343256"
 
