@@ -960,14 +960,11 @@ def _is_separator(group: _Group, digit_height: float, baseline: float) -> bool:
         return True  # a dash or an equals sign (its two bars merged as a stacked pair)
     if _is_equals_sign(group, digit_height):
         return True  # an equals sign written wider apart, before or after an amount (=125=)
-    if h < 0.45 * digit_height and group.y0 > baseline - 0.5 * digit_height and w < 0.5 * digit_height:
-        return True  # a comma hanging from the baseline
-    if (
-        h < HEAVY_COMMA_HEIGHT * digit_height
-        and group.y0 > baseline - COMMA_TOP * digit_height
-        and w < 0.5 * digit_height
+    if w < 0.5 * digit_height and (
+        (h < 0.45 * digit_height and group.y0 > baseline - 0.5 * digit_height)  # hanging from the baseline
+        or (h < HEAVY_COMMA_HEIGHT * digit_height and group.y0 > baseline - COMMA_TOP * digit_height)  # heavy, below it
     ):
-        return True  # a heavy comma, mostly below the baseline
+        return True  # a comma
     if _is_colon(group, digit_height):
         return True
     return _is_slash(group, digit_height)
