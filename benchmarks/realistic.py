@@ -17,7 +17,9 @@ neighbours' digits showing at the frame, numbers on squared paper (an exercise b
 the digits), numbers written on a line rising or falling by 1-12 degrees and cells cut from a form
 photographed turned by 2-12 degrees, times, telephone numbers and figures in brackets (a colon,
 brackets and a dash among the digits), a form's fields (percentages, and numbers after the field's
-printed label), columns of 2-4 numbers written one above another (read line by line), 1s and 7s written the continental way (a flag on the 1, a bar across the 7), digits
+printed label), columns of 2-4 numbers written one above another (read line by line), numbers
+underlined by hand with the writing's pen and amounts whose cents are written small, raised and
+underlined (125⁵⁰), 1s and 7s written the continental way (a flag on the 1, a bar across the 7), digits
 small in an uncropped photo, slips of paper photographed lying on a desk, photos taken in dim light, numbers photographed
 from one side, real handwriting that is not MNIST (UCI optdigits, 8×8, with scikit-learn installed), refusal
 rates, and images per second.
@@ -834,6 +836,58 @@ def cheque_amounts(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0
     return out
 
 
+def underlined_numbers(images: np.ndarray, labels: np.ndarray, n: int, seed: int = 0) -> list[Sample]:
+    """``n`` numbers underlined by hand with the writing's own pen (stream 21): half a number of 1-8
+    MNIST test digits with a stroke under all of it ("underlined-number"), half a cheque amount of
+    1-6 digits whose two cents are written small and raised after it (125⁵⁰), underlined in 70% of
+    them ("underlined-cents"). The stroke touches the writing or runs a little below it, a little
+    tilted, and reaches past its ends by up to a quarter of a digit height."""
+    out = []
+    for k in range(n):
+        rng = _rng(seed, 21, k)
+        cents = k % 2 == 1
+        count = int(rng.integers(1, 7 if cents else 9))
+        idx = rng.choice(len(images), count + (2 if cents else 0), replace=False)
+        height = int(rng.integers(22, 90))
+        stroke = rng.uniform(-1.0, 2.5)
+        lw = max(1.5, min(0.18, 0.12 + 0.07 * stroke) * height)  # the writing's pen, as in _amount
+        main = _pen_digits([images[i] for i in idx[:count]], height, stroke, rng)
+        # the same pen on digits half as tall: heavier for their size
+        small = _pen_digits([images[i] for i in idx[count:]], int(height * rng.uniform(0.45, 0.65)), stroke + 1.0, rng)
+        gap_range = GAPS[rng.choice(["wide", "normal", "tight"], p=[0.25, 0.5, 0.25])]
+        top = int(height * rng.uniform(0.3, 0.9))
+        baseline = top + height
+        left = x = int(height * rng.uniform(0.4, 1.0))
+        width = x + sum(a.shape[1] for a in main + small) + int(height * (0.3 * len(main + small) + 1.8))
+        alpha = np.zeros((baseline + int(height * rng.uniform(0.5, 0.9)), width), np.float32)
+        boxes = []
+        for a in main:
+            boxes.append(_on_the_line(alpha, a, x, baseline, rng))
+            x += a.shape[1] + int(rng.uniform(*gap_range) * height)
+        under = rng.random() < 0.7 if cents else True
+        if cents:
+            left = x = x + int(height * rng.uniform(0.0, 0.15))
+            raised = top + int(height * rng.uniform(-0.05, 0.15))
+            for a in small:
+                _paste(alpha, a, raised, x)
+                boxes.append((x, raised, x + a.shape[1], raised + a.shape[0]))
+                x += a.shape[1] + int(rng.uniform(0.05, 0.25) * a.shape[0])
+            y = raised + max(a.shape[0] for a in small) + rng.uniform(0.0, 0.15) * height
+        else:
+            x -= int(rng.uniform(*gap_range) * height)
+            y = baseline + rng.uniform(0.0, 0.2) * height
+        if under:
+            reach = 0.25 * height
+            start, end = left - rng.uniform(0, reach), x + rng.uniform(0, reach)
+            _line(alpha, (start, y), (end, y + rng.uniform(-0.06, 0.06) * (end - start)), lw)
+        page = _paper(*alpha.shape, rng)
+        _write(page, alpha, rng)
+        text = "".join(str(int(labels[i])) for i in idx)
+        kind = "underlined-" + ("cents" if cents else "number") + ("" if under else "-bare")
+        out.append(Sample(_encode(_degrade(page, rng), rng), text, kind, tuple(boxes), stroke))
+    return out
+
+
 def non_digits(n: int, seed: int = 0) -> list[Sample]:
     """``n`` pictures that are not digits: blank paper or an empty cell, letters, scribbles, drawings."""
     kinds = ["blank", "letter", "scribble", "drawing"]
@@ -1454,6 +1508,8 @@ def measure(model: str | None, root: str | None, n: int, seed: int) -> dict:
     results.update(_number_figures(recognizer, turned, "turned", "turned-", "turn", " degrees"))
     results.update(_number_figures(recognizer, marked_numbers(images, labels, n, seed), "marked", "marked-"))
     results.update(_number_figures(recognizer, form_fields(images, labels, n, seed), "field", "field-"))
+    underlined = underlined_numbers(images, labels, n, seed)
+    results.update(_number_figures(recognizer, underlined, "underlined", "underlined-"))
     columns = columns_of_numbers(images, labels, n, seed)
     results.update(_number_figures(recognizer, columns, "column", "column-", "lines", " lines"))
     small = small_in_photo(images, labels, n, seed)
@@ -1589,6 +1645,7 @@ def main() -> None:
             "marked": marked_numbers(images, labels, 12, args.seed),
             "field": form_fields(images, labels, 12, args.seed),
             "column": columns_of_numbers(images, labels, 12, args.seed),
+            "underlined": underlined_numbers(images, labels, 12, args.seed),
         }
         for name, samples in sets.items():
             for k, s in enumerate(samples):

@@ -1385,3 +1385,60 @@ def test_cents_written_small_and_high_are_digits(digits):
     assert len(crops) == 5
     for crop, box in zip(crops, boxes, strict=True):
         assert iou(crop.box, box) > 0.6
+
+
+def test_an_underline_drawn_under_the_digits_is_no_part_of_them(digits):
+    """Two digits with a line drawn under them in the writing's pen, touching their feet and
+    reaching past both ends: too short for a printed line (under 60% of the picture's width), it
+    joined the digits into one piece and was read with them. It is erased: each digit keeps its box."""
+    from PIL import ImageDraw
+
+    images, _ = digits
+    for pair in (2, 0), (5, 7):
+        page, boxes = compose([ink(images[i]) for i in pair], [22])
+        picture = Image.fromarray(np.pad(page, ((0, 0), (0, 300)), constant_values=235))
+        ImageDraw.Draw(picture).line([(boxes[0][0] - 12, 92), (boxes[-1][2] + 12, 93)], fill=30, width=6)
+        crops = split_digits(np.asarray(picture))
+        assert len(crops) == 2
+        for crop, box in zip(crops, boxes, strict=True):
+            assert iou(crop.box, box) > 0.7
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("underlined-476.jpg", "476"),
+        ("underlined-20.jpg", "20"),
+        ("underlined-837.jpg", "837"),
+        ("cents-underlined-110564.jpg", "110564"),
+        ("cents-underlined-470.jpg", "470"),
+    ],
+)
+def test_a_number_underlined_by_hand_is_read(name, text):
+    """Numbers underlined with the writing's pen, and amounts whose raised cents are underlined
+    (benchmarks/realistic.py, underlined numbers of tuning seed 1): read '76', '212', '31', '11056'
+    and '43' before the underline was told from the digits."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / name).text == text
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("slashes-two-foot-7423.jpg", "7423"),
+        ("touching-two-foot-2782131287.jpg", "2782131287"),
+        ("tight-two-foot-565190629.png", "565190629"),
+        ("column-two-foot-269020.jpg", "269020\n2588737\n9786"),
+        ("column-seven-bars-7702.jpg", "33608\n7702\n57406208"),
+    ],
+)
+def test_a_digits_own_foot_or_bar_is_no_underline(name, text):
+    """A 2's foot is a straight run under writing too (tuning seeds 1-2 of the numbers, tight numbers
+    and columns): under its own small 2, touching it; running on under the digits after it without
+    reaching past their ends; at the foot of a number cut tightly. Taken for an underline, the 2 was
+    read as a 7. Two 7s' bars joined lie under the line of writing above, but hang their stems:
+    taken for an underline, '7702' was read '1102'."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / name).text == text

@@ -229,6 +229,38 @@ OTHER_ROW_MARGIN = 0.04
 # their first line where it touched the top (196 -> 202 and 209 -> 211 of 300 read exactly).
 OTHER_ROW_WHOLE = 0.8
 OTHER_ROW_WIDE = 0.3
+# An underline drawn by hand under a number, or under the cents written small and raised after an
+# amount (125⁵⁰), is too short to be found as a printed line (1.5 picture heights, or 60% of a
+# narrow picture) and is drawn with the writing's pen: joined to the digits it touches, or stacked
+# under them, it made them one piece ('17' read '12', '837' read '31'). It is a straight level run,
+# found as printed lines are (at least UNDERLINE_MIN_LENGTH digit heights long, at most
+# UNDERLINE_THICKNESS thick and at least UNDERLINE_PEN as thick as the writing's strokes: what is left
+# of a printed line is finer), clear of the picture's bottom edge (there, the feet of digits cut
+# tightly), with writing resting on it: the pieces of ink above it, within UNDERLINE_ABOVE digit
+# heights, that lie mostly over it, are UNDERLINE_WRITING digit heights tall or more and end at
+# most UNDERLINE_GAP above it (not the line of writing above). A piece going on more than
+# UNDERLINE_DEPTH below it crosses it (a 4's stem under its bar, a 9's tail through an underline):
+# one beside a single resting piece makes it a digit's bar, and so does a piece hanging from it
+# (a 7's stem). The run is at least UNDERLINE_LENGTH times as long as the writing on it is tall and
+# UNDERLINE_WIDER times as wide as its widest piece (a 0's or a 2's own bottom is not); under a
+# single piece, UNDERLINE_LONE times as long, the piece UNDERLINE_LONE_TALL digit heights tall and
+# apart from it (a 2's foot touches its 2). Touching the writing, it reaches UNDERLINE_PAST digit
+# heights past the pieces on it at both ends: a 2's foot running on under the next digit does not
+# ('2097085562' read '7097085562'). Only its own pixels are erased (a stroke crossing it stays
+# whole), over the pen's width (find_lines keeps only the long runs of its rows, which a hand's
+# line, never quite level, does not fill).
+UNDERLINE_MIN_LENGTH = 0.6
+UNDERLINE_THICKNESS = 0.2
+UNDERLINE_ABOVE = 1.5
+UNDERLINE_WRITING = 0.3
+UNDERLINE_LENGTH = 0.8
+UNDERLINE_LONE = 1.2
+UNDERLINE_LONE_TALL = 0.75
+UNDERLINE_WIDER = 1.2
+UNDERLINE_DEPTH = 0.03
+UNDERLINE_PAST = 0.05
+UNDERLINE_GAP = 0.3
+UNDERLINE_PEN = 0.25
 # A comma written with a thick pen is taller than a comma hanging from the baseline may be (0.45
 # digit heights; '2856937' with '8,5' read '28156937', the comma 0.46 tall): a narrow piece under
 # HEAVY_COMMA_HEIGHT digit heights whose top is at most COMMA_TOP of them above the baseline is one
@@ -1664,7 +1696,97 @@ def _writing(mask: np.ndarray) -> tuple[np.ndarray, list[_Group], np.ndarray]:
     mask = _remove_boxes(mask, cells=True)
     mask = _keep_edge_ones(mask, _drop_frame_fragments(_drop_frame_edges(mask, depth_unit=height)))
     mask = _drop_specks(mask, speck_size(mask.shape))
+    mask = _remove_underlines(mask)
     return mask, _drop_other_rows(_components(mask), height), tilted
+
+
+def _remove_underlines(mask: np.ndarray) -> np.ndarray:
+    """``mask`` without the underlines drawn by hand under its writing (see :data:`UNDERLINE_LENGTH`)."""
+    groups = _components(mask)
+    if not groups:
+        return mask
+    digit_height = _digit_height(groups)
+    lines = find_lines(
+        mask,
+        True,
+        max(3, round(UNDERLINE_MIN_LENGTH * digit_height)),
+        max(1.5, UNDERLINE_THICKNESS * digit_height),
+        gap=max(1, round(0.03 * digit_height)),
+    )
+    whole, _ = ndi.label(mask, structure=np.ones((3, 3)))
+    underlines = [pixels for line in lines if (pixels := _underline(mask, whole, line, digit_height)) is not None]
+    if not underlines:
+        return mask
+    for pixels in underlines:
+        mask = mask & ~pixels
+    return _drop_specks(mask, speck_size(mask.shape))
+
+
+def _underline(mask: np.ndarray, whole: np.ndarray, line: Line, digit_height: float) -> np.ndarray | None:
+    """The pixels of ``line`` (found level) when it runs under writing as an underline does (see
+    :data:`UNDERLINE_LENGTH`), else ``None``. ``whole``: the mask's connected pieces, labelled."""
+    course = thin_course(mask, line).pixels
+    rows = np.nonzero(course.any(axis=1))[0]
+    if rows.size == 0 or rows[-1] >= mask.shape[0] - 1:  # none, or the foot of digits cut tightly
+        return None
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    labels, _ = ndi.label(mask & ~course, structure=np.ones((3, 3)))
+    window = labels[max(0, top - round(UNDERLINE_ABOVE * digit_height)) : top, line.start : line.stop]
+    objects = ndi.find_objects(labels)
+    resting: dict[int, tuple[slice, ...]] = {}
+    crossing = 0
+    for index in np.unique(window[window > 0]):
+        piece = objects[index - 1]
+        if piece[0].stop - piece[0].start < UNDERLINE_WRITING * digit_height:
+            continue  # a crumb
+        if 2 * (min(piece[1].stop, line.stop) - max(piece[1].start, line.start)) < piece[1].stop - piece[1].start:
+            continue  # mostly beside it: the digit before the cents an underline starts under
+        if piece[0].stop > bottom + max(1.0, UNDERLINE_DEPTH * digit_height):
+            crossing += 1  # a stroke going on below it: a 4's stem under its bar, a 9's tail
+        elif piece[0].stop >= top - UNDERLINE_GAP * digit_height:  # not the line of writing above
+            resting[int(index)] = piece
+    if not resting or (crossing and len(resting) < 2):
+        return None
+    own = set(np.unique(whole[course]).tolist())
+
+    def touches(index: int) -> bool:
+        return bool(own & set(np.unique(whole[labels == index]).tolist()))
+
+    # A digit's bar has its stem hanging from it (a 7's, under the line of writing above).
+    below = labels[bottom : bottom + round(UNDERLINE_ABOVE * digit_height), line.start : line.stop]
+    for index in np.unique(below[below > 0]):
+        piece = objects[index - 1]
+        if piece[0].start >= top - 1 and piece[0].stop - bottom >= UNDERLINE_WRITING * digit_height and touches(index):
+            return None
+    # Touching the writing, it may be a digit's own foot: under one piece, that piece's (a 2's);
+    # under more, running on under the digit after it (a 2's under the 0 after it) it does not
+    # reach past the pieces on it at both ends.
+    touching = [index for index in resting if touches(index)]
+    first = min(piece[1].start for piece in resting.values())
+    last = max(piece[1].stop for piece in resting.values())
+    past = UNDERLINE_PAST * digit_height
+    if touching and (len(resting) == 1 or not (line.start <= first - past and line.stop >= last + past)):
+        return None
+    length = line.stop - line.start
+    tall = top - min(piece[0].start for piece in resting.values())
+    widest = max(piece[1].stop - piece[1].start for piece in resting.values())
+    # Under one piece only, the run may be that digit's own foot (a 2's): it must be longer, and
+    # the piece a whole digit.
+    if len(resting) == 1 and tall < UNDERLINE_LONE_TALL * digit_height:
+        return None
+    least = UNDERLINE_LENGTH if len(resting) > 1 else UNDERLINE_LONE
+    if length < least * tall or length < UNDERLINE_WIDER * widest:
+        return None
+    # Drawn with the writing's pen, not what is left of a printed line (a pixel or two wide).
+    # find_lines keeps only the long runs of its rows, which a hand's line, never quite straight,
+    # does not fill to the pen's width: grown to the ink round them, the line goes whole.
+    pen = stroke_width(mask.astype(np.float32))
+    if line.thickness < UNDERLINE_PEN * pen:
+        return None
+    grown = ndi.binary_dilation(
+        line.pixels, structure=np.ones((3, 1), bool), iterations=math.ceil(max(pen, line.thickness))
+    )
+    return thin_course(mask, replace(line, pixels=grown & mask)).pixels | course
 
 
 def _ink_and_writing(
