@@ -1696,15 +1696,15 @@ def _writing(mask: np.ndarray) -> tuple[np.ndarray, list[_Group], np.ndarray]:
     mask = _remove_boxes(mask, cells=True)
     mask = _keep_edge_ones(mask, _drop_frame_fragments(_drop_frame_edges(mask, depth_unit=height)))
     mask = _drop_specks(mask, speck_size(mask.shape))
-    mask = _remove_underlines(mask)
-    return mask, _drop_other_rows(_components(mask), height), tilted
+    mask, groups = _remove_underlines(mask, _components(mask))
+    return mask, _drop_other_rows(groups, height), tilted
 
 
-def _remove_underlines(mask: np.ndarray) -> np.ndarray:
-    """``mask`` without the underlines drawn by hand under its writing (see :data:`UNDERLINE_LENGTH`)."""
-    groups = _components(mask)
+def _remove_underlines(mask: np.ndarray, groups: list[_Group]) -> tuple[np.ndarray, list[_Group]]:
+    """``mask`` without the underlines drawn by hand under its writing (see :data:`UNDERLINE_LENGTH`),
+    and its pieces (``groups``, the pieces before, when there were none)."""
     if not groups:
-        return mask
+        return mask, groups
     digit_height = _digit_height(groups)
     lines = find_lines(
         mask,
@@ -1713,13 +1713,16 @@ def _remove_underlines(mask: np.ndarray) -> np.ndarray:
         max(1.5, UNDERLINE_THICKNESS * digit_height),
         gap=max(1, round(0.03 * digit_height)),
     )
+    if not lines:
+        return mask, groups
     whole, _ = ndi.label(mask, structure=np.ones((3, 3)))
     underlines = [pixels for line in lines if (pixels := _underline(mask, whole, line, digit_height)) is not None]
     if not underlines:
-        return mask
+        return mask, groups
     for pixels in underlines:
         mask = mask & ~pixels
-    return _drop_specks(mask, speck_size(mask.shape))
+    mask = _drop_specks(mask, speck_size(mask.shape))
+    return mask, _components(mask)
 
 
 def _underline(mask: np.ndarray, whole: np.ndarray, line: Line, digit_height: float) -> np.ndarray | None:
