@@ -1431,6 +1431,7 @@ def test_a_number_underlined_by_hand_is_read(name, text):
         ("tight-two-foot-565190629.png", "565190629"),
         ("column-two-foot-269020.jpg", "269020\n2588737\n9786"),
         ("column-seven-bars-7702.jpg", "33608\n7702\n57406208"),
+        ("comb-border-remnant-314.jpg", "314"),
     ],
 )
 def test_a_digits_own_foot_or_bar_is_no_underline(name, text):
@@ -1438,7 +1439,8 @@ def test_a_digits_own_foot_or_bar_is_no_underline(name, text):
     and columns): under its own small 2, touching it; running on under the digits after it without
     reaching past their ends; at the foot of a number cut tightly. Taken for an underline, the 2 was
     read as a 7. Two 7s' bars joined lie under the line of writing above, but hang their stems:
-    taken for an underline, '7702' was read '1102'."""
+    taken for an underline, '7702' was read '1102'. What is left of a comb's printed border, a pixel
+    wide, is no pen's line: erased from under '314' (photographed from one side), it was read '374'."""
     from digitocr.predict import Recognizer
 
     assert Recognizer().read(DATA / name).text == text
