@@ -1764,11 +1764,11 @@ def _underline(mask: np.ndarray, whole: np.ndarray, line: Line, digit_height: fl
     # Touching the writing, it may be a digit's own foot: under one piece, that piece's (a 2's);
     # under more, running on under the digit after it (a 2's under the 0 after it) it does not
     # reach past the pieces on it at both ends.
-    touching = [index for index in resting if touches(index)]
     first = min(piece[1].start for piece in resting.values())
     last = max(piece[1].stop for piece in resting.values())
     past = UNDERLINE_PAST * digit_height
-    if touching and (len(resting) == 1 or not (line.start <= first - past and line.stop >= last + past)):
+    reaches_past = line.start <= first - past and line.stop >= last + past
+    if (len(resting) == 1 or not reaches_past) and any(touches(index) for index in resting):
         return None
     length = line.stop - line.start
     tall = top - min(piece[0].start for piece in resting.values())
