@@ -575,6 +575,8 @@ def test_times_telephone_numbers_and_figures_in_brackets_are_read(name, text, br
         ("percent-open-5.jpg", "5"),
         ("label-682.jpg", "682"),
         ("label-small-first-008545.jpg", "008545"),
+        ("label-letters-as-marks-34744.jpg", "34744"),
+        ("label-colon-66711.jpg", "66711"),
     ],
 )
 def test_a_percent_sign_and_a_printed_label_are_no_digits(name, text):
@@ -584,7 +586,9 @@ def test_a_percent_sign_and_a_printed_label_are_no_digits(name, text):
     and that sign was read as a 4 ('0584'); a sign close to the number was cut in two as touching
     digits ('8796'); a sign whose low circle was taken for a full stop was read as a 4 ('54'); the
     label's Q as a 0 ('00682'); and the o of "No." as a 0 ('0008545': the first digit, written
-    small, was taken for the label's too, and the gap after it was a digit's)."""
+    small, was taken for the label's too, and the gap after it was a digit's); in "Qty 34744" and
+    "ID: 66711" the letters beside the Q and the D were taken for marks, and the label's one letter
+    left was read as a 0 ('034744', '066711')."""
     assert Recognizer().read(DATA / name).text == text
 
 

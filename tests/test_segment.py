@@ -1412,15 +1412,29 @@ def test_an_underline_drawn_under_the_digits_is_no_part_of_them(digits):
         ("underlined-837.jpg", "837"),
         ("cents-underlined-110564.jpg", "110564"),
         ("cents-underlined-470.jpg", "470"),
+        ("cents-underlined-heavy-7909.jpg", "7909"),
+        ("cents-underlined-heavy-208.jpg", "208"),
+        ("cents-underlined-heavy-9703.jpg", "9703"),
     ],
 )
 def test_a_number_underlined_by_hand_is_read(name, text):
     """Numbers underlined with the writing's pen, and amounts whose raised cents are underlined
     (benchmarks/realistic.py, underlined numbers of tuning seed 1): read '76', '212', '31', '11056'
-    and '43' before the underline was told from the digits."""
+    and '43' before the underline was told from the digits; the last three, under cents written
+    with a heavy pen, a line thicker than a fifth of the digits' height, '75', '26212' and '973'."""
     from digitocr.predict import Recognizer
 
     assert Recognizer().read(DATA / name).text == text
+
+
+def test_a_one_taller_than_the_cents_is_no_box_side():
+    """An amount with its cents written small and raised (benchmarks/realistic.py, underlined
+    numbers of tuning seed 1, '10489'): the median height of its digits is low, and its first 1,
+    1.49 times it, was dropped as the side of a box drawn round the number ('0489'). A box's side
+    is taller than every digit in the box; this 1 is as tall as the 4."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / "cents-bare-tall-one-10489.jpg").text == "10489"
 
 
 @pytest.mark.parametrize(

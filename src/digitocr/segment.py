@@ -248,9 +248,10 @@ OTHER_ROW_WIDE = 0.3
 # heights past the pieces on it at both ends: a 2's foot running on under the next digit does not
 # ('2097085562' read '7097085562'). Only its own pixels are erased (a stroke crossing it stays
 # whole), over the pen's width (find_lines keeps only the long runs of its rows, which a hand's
-# line, never quite level, does not fill).
+# line, never quite level, does not fill). A heavy pen's line under small cents is thicker than a
+# fifth of the digits' median height (at 0.2, '7909' read '75' and '208' read '26212').
 UNDERLINE_MIN_LENGTH = 0.6
-UNDERLINE_THICKNESS = 0.2
+UNDERLINE_THICKNESS = 0.25
 UNDERLINE_ABOVE = 1.5
 UNDERLINE_WRITING = 0.3
 UNDERLINE_LENGTH = 0.8
@@ -328,9 +329,14 @@ BRACKET_RUN = 2.5
 # followed by a gap of LABEL_GAP digit heights or more and LABEL_APART times the widest gap between
 # them (a word's letters stand closer together than it stands to the number). One small piece is a
 # small digit: the first of a grid row's cells, with the cell's width after it.
+# Letters of the label taken for marks count among its pieces when LABEL_MARK as tall as the
+# smallest of them or more (a dot or a crumb after a small first digit does not): 'Qty' with its
+# t and y taken for commas left its Q, read as a 0 ('34744' read '034744'), and 'ID:' with its I
+# taken for a mark left its D.
 LABEL_HEIGHT = 0.75
 LABEL_GAP = 0.4
 LABEL_APART = 1.5
+LABEL_MARK = 0.5
 # A percent sign after the number, its high circle apart from the slash: a small piece (under
 # PERCENT_RING digit heights either way) high on the left of a stroke leaning right (its top
 # PERCENT_LEAN of its height or more right of its foot), and the low circle on its right, apart or
@@ -360,7 +366,11 @@ PERCENT_LOW_MARK = 0.92
 # A straight thin stroke at an end of the number at least this many digit heights tall is the side
 # of a box drawn round it (a cheque's printed box, slanted in perspective, is not erased as a box;
 # digits of one line are about equally tall). Tuning seeds: cheque amounts +2, nothing else changed.
+# A box's side is also taller than every digit inside by TALL_STROKE_OVER: the median digit height
+# of an amount with its cents written small is low, and its first 1 stood 1.49 of it tall (1.03
+# times its tallest digit): '10489' read '0489'.
 TALL_STROKE = 1.4
+TALL_STROKE_OVER = 1.1
 
 
 @dataclass(frozen=True)
@@ -1202,10 +1212,15 @@ def _whole_hash(pieces: list[_Group], digit_height: float) -> list[_Group]:
     return pieces
 
 
-def _is_tall_stroke(group: _Group, digit_height: float) -> bool:
-    """One straight thin stroke much taller than the digits (:data:`TALL_STROKE`): the side of a box
-    drawn round them, not a 1."""
-    return group.height >= TALL_STROKE * digit_height and _stroke_lean(group, digit_height) >= 0
+def _is_tall_stroke(group: _Group, digits: list[_Group], digit_height: float) -> bool:
+    """One straight thin stroke much taller than the digits (:data:`TALL_STROKE`), ``digits`` and
+    every other of them: the side of a box drawn round them, not a 1."""
+    tallest = max((g.height for g in digits if g is not group), default=0)
+    return (
+        group.height >= TALL_STROKE * digit_height
+        and group.height >= TALL_STROKE_OVER * tallest
+        and _stroke_lean(group, digit_height) >= 0
+    )
 
 
 def _is_sliver(group: _Group, digit_height: float) -> bool:
@@ -1251,16 +1266,20 @@ def _bow(group: _Group, digit_height: float) -> float:
 def _drop_label(digits: list[_Group], digit_height: float, marks: list[_Group]) -> list[_Group]:
     """Drop a label printed before the number (see :data:`LABEL_HEIGHT`): its letters are smaller
     than handwritten digits and close together, and a T or an I reads as a 1. Its small letters
-    (an o, an m) and its stops were taken for ``marks`` (dots, dashes); they still stand in its gaps."""
+    (an o, an m) and its stops were taken for ``marks`` (dots, dashes); they still stand in its gaps,
+    and count among its pieces when they are as tall as letters (:data:`LABEL_MARK`)."""
     heights = [g.height for g in digits]
     small = 0
     while small < len(digits) - 1 and heights[small] < LABEL_HEIGHT * float(np.percentile(heights[small + 1 :], 75)):
         small += 1
     # The label ends before one of the small pieces: the last after which the gap is a label's (the
     # first digit may be small too).
-    for k in range(small, 1, -1):
+    for k in range(small, 0, -1):
         start = digits[k].x0
-        inside = [m for m in marks if digits[0].x0 <= m.x0 and m.x1 <= start]
+        inside = [m for m in marks if m.x1 <= start]
+        letters = k + sum(m.height >= LABEL_MARK * min(g.height for g in digits[:k]) for m in inside)
+        if letters < 2:
+            continue
         spans = sorted((g.x0, g.x1) for g in [*digits[:k], *inside])
         ends = np.maximum.accumulate([x1 for _, x1 in spans])
         gaps = [x0 - end for (x0, _), end in zip(spans[1:], ends[:-1], strict=True)]
@@ -2100,7 +2119,7 @@ def _line_crops(
         if not (high[k] and 0 < k < len(digits) - 1 and not high[k - 1] and not high[k + 1])
     ]
     for end in (0, -1):  # the sides of a box round the number
-        while len(digits) > 1 and _is_tall_stroke(digits[end], digit_height):
+        while len(digits) > 1 and _is_tall_stroke(digits[end], digits, digit_height):
             del digits[end]
     digits = _drop_faint(ink, digits)
     crops = []
