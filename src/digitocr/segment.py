@@ -331,7 +331,7 @@ BRACKET_RUN = 2.5
 # small digit: the first of a grid row's cells, with the cell's width after it.
 # Letters of the label taken for marks count among its pieces when LABEL_MARK as tall as the
 # smallest of them or more (a dot or a crumb after a small first digit does not): 'Qty' with its
-# t and y taken for commas left its Q, read as a 0 ('34744' read '034744'), and 'ID:' with its I
+# t and y taken for marks left its Q, read as a 0 ('34744' read '034744'), and 'ID:' with its I
 # taken for a mark left its D.
 LABEL_HEIGHT = 0.75
 LABEL_GAP = 0.4
@@ -1277,7 +1277,8 @@ def _drop_label(digits: list[_Group], digit_height: float, marks: list[_Group]) 
     for k in range(small, 0, -1):
         start = digits[k].x0
         inside = [m for m in marks if m.x1 <= start]
-        letters = k + sum(m.height >= LABEL_MARK * min(g.height for g in digits[:k]) for m in inside)
+        letter = LABEL_MARK * min(heights[:k])
+        letters = k + sum(m.height >= letter for m in inside)
         if letters < 2:
             continue
         spans = sorted((g.x0, g.x1) for g in [*digits[:k], *inside])
