@@ -206,6 +206,11 @@ LINE_SPAN = 0.85
 RULE_OVERHANG = 0.15
 # ... and crosses the writing at least this share of its height inside its top and bottom.
 RULE_INSIDE = 0.15
+# A lone border joined to the digit lies within this share of the picture's height of its top or
+# bottom, and runs past the rest of the writing on both sides by this share of the picture's width (a
+# 1 hanging from a cell's top border, 0.33 and 0.33; a 2's base cut tightly, 0.13 and 0.31).
+EDGE_BORDER = 0.1
+EDGE_OVERHANG = 0.2
 # A vertical line away from the frame is a border when it is this many times as tall as the writing's
 # biggest piece.
 INNER_BORDER = 1.25
@@ -1582,6 +1587,12 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
         rest = erase_lines(mask, [line])
         rows = np.nonzero(rest.any(axis=1))[0]
         rest_height = rows[-1] - rows[0] + 1 if rows.size else 0
+        if is_joined and rows.size:
+            # Joined to the writing, a line takes the strokes running into it with it (a heavy 2's
+            # base, the foot of its bow): the writing is as tall as it and the line, less the line.
+            line_rows = np.nonzero(line.pixels.any(axis=1))[0]
+            whole = max(rows[-1], line_rows[-1]) - min(rows[0], line_rows[0]) + 1
+            rest_height = max(rest_height, whole - line.thickness)
         # A rule runs past the writing. The top and bottom bars of a 2, 5 or 7 are parallel too, but
         # each starts at the digit's stem: a line joined to the writing must pass it on both sides,
         # or, through the writing (a bar is at its top or bottom), by far on one (a thick digit may
@@ -1591,7 +1602,16 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
         runs_through = through and max(over) >= RULE_OVERHANG
         past = min(over) > 0.05 or (max(over) > 0.05 and not is_joined) or runs_through
         is_border = is_border or (parallel and runs_through)
-        if (is_border and (boxed or (parallel and past))) or (line.stop - line.start) >= 1.5 * rest_height:
+        # A cell's border along the top or bottom of the picture, across it, with the digit hanging
+        # from its middle (the cell's other sides faint or cut off): no digit's bar spans the picture
+        # and runs a fifth of it past the rest of the digit on both sides.
+        edge = min(line.position, height - 1 - line.position) < EDGE_BORDER * height
+        lone_border = is_joined and line.stop - line.start >= LINE_SPAN * width and edge and min(over) >= EDGE_OVERHANG
+        if (
+            (is_border and (boxed or (parallel and past)))
+            or lone_border
+            or (line.stop - line.start) >= 1.5 * rest_height
+        ):
             remove.append(line)
     for line, is_border in zip(vlines, v_border, strict=True):
         rest = erase_lines(mask, [line])
