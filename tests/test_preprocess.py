@@ -828,19 +828,19 @@ def test_a_cells_one_border_joined_to_its_digit_is_erased():
     """A small cell photographed with only its top border dark enough to be ink (the other sides
     faint), the border joined to the top of the 1 (``benchmarks/realistic.py`` single digits, tuning
     seed 1): a single line, not parallel to another nor part of a box, so it stayed, and the "T" was
-    read 7. A line across the picture at its top or bottom, running past the rest of the writing on
-    both sides, is a border: no digit's bar does that."""
+    read 7. A line across the picture at its top or bottom, running a fifth of the picture past the
+    rest of the writing on both sides, is a border: no digit's bar does that."""
     from digitocr.predict import Recognizer
 
     assert Recognizer().predict(DATA / "cell-top-border-1.jpg")[0].digit == 1
 
 
 def test_a_heavy_twos_base_is_no_rule():
-    """A 2 drawn with a heavy marker (tuning seed 1): its base, with the foot of its bow, is a long
-    run of ink as thick as a fifth of the digit; erased to test it as a rule it took the bow's foot
-    along, what was left was two thirds of the digit's height, and a line 1.5 times as long as that
-    is an underline: the base went and the 2 was read 7. The height of what a joined line leaves is
-    now taken with the line's rows, less its thickness."""
+    """A 2 drawn with a heavy marker (tuning seed 1, saved again as JPEG): its base, with the foot of
+    its bow, is a long run of ink over a quarter of the digit's height thick; erased to test it as a
+    rule it took the bow's foot along, what was left was two thirds of the digit's height, and a line
+    1.5 times as long as that is an underline: the base went and the 2 was read 7. The height of what
+    a joined line leaves is now taken with the line's rows, less its thickness."""
     from digitocr.predict import Recognizer
 
     assert Recognizer().predict(DATA / "heavy-base-2.jpg")[0].digit == 2
