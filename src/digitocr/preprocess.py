@@ -181,7 +181,7 @@ GLARE_FADED = 0.75
 # A weaker glare, one that does not burn the paper out (its brightest at GLARE_HINT_BURNT or more) or
 # washes the ink under it out below MIN_INK_CONTRAST, is not subtracted: uneven light, a shadow's
 # edge, passes for it (subtracted with those bounds, glare singles of tuning seed 1 +6 of 150, the
-# other single-digit sets 4 gained and 6 lost). Instead, for one digit (`predict`), the digit is kept
+# other single-digit sets 5 gained and 6 lost). Instead, for one digit (`predict`), the digit is kept
 # down to FAINT_INK_SHARE_OF_PEAK where joined to ink that passes (hysteresis), when its strokes fade
 # where the paper is lighter: the correlation of a stroke's contrast (its ridge, the greatest within
 # a pixel) with the paper's light over the writing is at most GLARE_FADING. A glare fades the strokes
