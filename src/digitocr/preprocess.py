@@ -1134,7 +1134,7 @@ def _glare(grey: np.ndarray, dark_on_light: bool | None, burnt: float, least_fad
     return glare
 
 
-def _faded_under_glare(loaded: LoadedImage, ink: InkMap, floor: float) -> InkMap:
+def _faded_under_glare(loaded: LoadedImage, ink: InkMap) -> InkMap:
     """``ink`` (one digit's, dark on light, no glare taken off), or the ink kept down to
     :data:`FAINT_INK_SHARE_OF_PEAK` where joined to ink that passes, when a weaker glare on the
     paper fades the digit's strokes (see :data:`GLARE_HINT_BURNT`). Only writing as strong as ink
@@ -1145,7 +1145,7 @@ def _faded_under_glare(loaded: LoadedImage, ink: InkMap, floor: float) -> InkMap
         return ink
     if _glare(grey, True, GLARE_HINT_BURNT, 0.0) is None:
         return ink
-    fainter = extract_ink(grey, floor, dark_on_light=True, faint_share=FAINT_INK_SHARE_OF_PEAK)
+    fainter = extract_ink(grey, dark_on_light=True, faint_share=FAINT_INK_SHARE_OF_PEAK)
     if fainter.blank or fainter.contrast is None:
         return ink
     size = _paper_window(grey.shape)
@@ -2140,7 +2140,7 @@ def _preprocess(
     floor = FAINT_INK_SHARE_OF_PEAK if loaded.glare else INK_SHARE_OF_PEAK
     ink = extract_ink(loaded.grey, floor, dark_on_light=dark_on_light, faint_share=faint)
     if faint is None and not loaded.glare and not ink.blank and ink.dark_on_light:
-        ink = _faded_under_glare(loaded, ink, floor)
+        ink = _faded_under_glare(loaded, ink)
     blank = Preprocessed(
         np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32), None, True, ink.dark_on_light, 0.0, 0, ink.polarity_sure
     )
