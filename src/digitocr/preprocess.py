@@ -1149,11 +1149,12 @@ def _faded_under_glare(loaded: LoadedImage, ink: InkMap) -> InkMap:
     if fainter.blank or fainter.contrast is None:
         return ink
     size = _paper_window(grey.shape)
-    light = ndi.grey_closing(_smooth(grey), size=(size, size), mode="reflect")[fainter.mask] ** GAMMA
-    ridge = ndi.maximum_filter(fainter.contrast, size=3)[fainter.mask]
-    if light.size < GLARE_INK_PIXELS or float(light.std()) == 0.0 or float(ridge.std()) == 0.0:
-        return ink
-    if float(np.corrcoef(ridge, light)[0, 1]) > GLARE_FADING:
+    paper = ndi.grey_closing(_smooth(grey), size=(size, size), mode="reflect")
+    light = paper[fainter.mask].astype(np.float64) ** GAMMA
+    ridge = ndi.maximum_filter(fainter.contrast, size=3)[fainter.mask].astype(np.float64)
+    if light.size < GLARE_INK_PIXELS or light.std() < 1e-6 or ridge.std() < 1e-6:
+        return ink  # paper evenly lit (or burnt out) under all the writing: nothing fades with it
+    if not float(np.corrcoef(ridge, light)[0, 1]) <= GLARE_FADING:
         return ink
     return replace(fainter, polarity_sure=ink.polarity_sure)
 
