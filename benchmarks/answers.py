@@ -17,12 +17,14 @@ writes each picture's label and answer ("" for a refusal or nothing read). ``--s
 (``--list`` names them all). ``compare`` prints, for each set in both files, how many were right in
 each and the indices of the pictures gained and lost, so they can be drawn and looked at
 (``realistic.<set>(images, labels, n, seed)[index]``; for the photographed sets, the index among
-that set's singles or numbers).
+that set's singles or numbers); ``--draw DIR`` writes those pictures there, named by set, index and
+the answers of both runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -141,6 +143,45 @@ def compare(before: dict, after: dict, show: int = 0) -> list[str]:
     return lines
 
 
+def draw(before: dict, after: dict, folder: Path, root: str | None, most: int = 20) -> list[Path]:
+    """Write the pictures gained and lost between two runs of one seed and n into ``folder``, named
+    ``<set>-<index>-<gained|lost>-<label>-<before>-<after>.png``: made again by the generator (the runs
+    hold answers, not pictures); at most ``most`` of each kind per set."""
+    from PIL import Image
+
+    if (before["seed"], before["n"]) != (after["seed"], after["n"]):
+        raise SystemExit("The two runs read other pictures (another seed or n): nothing to draw.")
+    images, labels = R.load_test_digits(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, old in before["answers"].items():
+        new = after["answers"].get(name)
+        if new is None or [label for label, _ in old] != [label for label, _ in new]:
+            continue
+        changed = [k for k, (a, b) in enumerate(zip(old, new, strict=True)) if (a[0] == a[1]) != (b[0] == b[1])]
+        gained = [k for k in changed if new[k][0] == new[k][1]][:most]
+        lost = [k for k in changed if old[k][0] == old[k][1]][:most]
+        if not gained and not lost:
+            continue
+        how, set_name = name.split(":", 1)
+        pictures = (PREDICT if how == "predict" else READ)[set_name](images, labels, before["n"], before["seed"])
+        for k in gained + lost:
+            picture = pictures[k][0]
+            image = Image.open(io.BytesIO(picture)) if isinstance(picture, bytes) else Image.fromarray(picture)
+            parts = [
+                name.replace(":", "-"),
+                str(k),
+                "gained" if k in gained else "lost",
+                old[k][0],
+                old[k][1],
+                new[k][1],
+            ]
+            path = folder / ("-".join(part.replace("\n", "_") or "none" for part in parts) + ".png")
+            image.save(path)
+            written.append(path)
+    return written
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -156,10 +197,15 @@ def main(argv: list[str] | None = None) -> None:
     cmp.add_argument("before", type=Path)
     cmp.add_argument("after", type=Path)
     cmp.add_argument("--show", type=int, default=0, help="list up to this many indices gained and lost per set")
+    cmp.add_argument("--draw", type=Path, metavar="DIR", help="also write the pictures gained and lost here")
+    cmp.add_argument("--data-dir", default=os.environ.get("DIGITOCR_DATA"), help="MNIST root (for --draw)")
     args = parser.parse_args(argv)
     if args.command == "compare":
         before, after = (json.loads(path.read_text()) for path in (args.before, args.after))
         print("\n".join(compare(before, after, args.show)))
+        if args.draw:
+            written = draw(before, after, args.draw, args.data_dir)
+            print(f"{len(written)} pictures written to {args.draw}")
         return
     if args.list:
         print("\n".join(ALL))

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -50,3 +51,12 @@ def test_record_writes_each_pictures_label_and_answer(answers, mnist_root, tmp_p
     assert not list(tmp_path.glob("*.tmp"))  # written through a temporary file, then renamed
     lines = answers.compare(run, run)
     assert all(line.split()[-2:] == ["+0", "-0"] for line in lines[1:])
+    # A run that read the first plain digit wrong: the picture it lost is drawn again, named after both answers.
+    worse = json.loads(out.read_text())
+    label, said = worse["answers"]["predict:plain"][0]
+    assert label == said  # the shipped model reads a plain MNIST digit
+    worse["answers"]["predict:plain"][0] = [label, ""]
+    drawn = answers.draw(run, worse, tmp_path / "drawn", str(mnist_root))
+    assert [path.name for path in drawn] == [f"predict-plain-0-lost-{label}-{label}-none.png"]
+    with Image.open(drawn[0]) as picture:
+        assert picture.size[0] >= 20  # the plain render, 20-300 px
