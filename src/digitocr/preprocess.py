@@ -1451,14 +1451,17 @@ def line_width(line: Line) -> float:
 RUN_ON = 2
 
 
-def thin_course(mask: np.ndarray, line: Line) -> Line:
+def thin_course(mask: np.ndarray, line: Line, resting: bool = False) -> Line:
     """``line`` with only its own pixels: the ink on its fitted course that stops within its reach.
 
     Where writing runs along a line or crosses it, :func:`find_lines` takes the writing's long runs
     for line too (a 4's stem on a column of squared paper, a 5's bar on its row); erased, the
     digit loses them. Here the course is fitted on the stretches where the line is alone, and along
     it only a run of ink that stops within the line's reach on both sides is line: a stroke crossing
-    or following it is kept whole, and nothing needs bridging.
+    or following it is kept whole, and nothing needs bridging. ``resting``: writing stands on the
+    line (an underline drawn touching it): only a stroke running on past it on both sides crosses
+    it, and under a stroke that stops on it the line goes too (left, it hung a stub of the line
+    under each small digit it touched).
     """
     grid = mask if line.horizontal else mask.T
     pixels = line.pixels if line.horizontal else line.pixels.T
@@ -1478,7 +1481,9 @@ def thin_course(mask: np.ndarray, line: Line) -> Line:
         lo, hi = max(0, math.floor(centre) - reach), min(height, math.ceil(centre) + reach + 1)
         if lo >= hi or not grid[lo:hi, col].any():
             continue
-        if grid[max(0, lo - RUN_ON) : lo, col].sum() == RUN_ON or grid[hi : hi + RUN_ON, col].sum() == RUN_ON:
+        before = grid[max(0, lo - RUN_ON) : lo, col].sum() == RUN_ON
+        after = grid[hi : hi + RUN_ON, col].sum() == RUN_ON
+        if (before and after) if resting else (before or after):
             continue  # the ink runs on past the line's reach: a stroke
         out[lo:hi, col] = grid[lo:hi, col]
     return Line(line.horizontal, line.position, line.start, line.stop, width, out if line.horizontal else out.T)

@@ -248,7 +248,8 @@ OTHER_ROW_WIDE = 0.3
 # heights past the pieces on it at both ends: a 2's foot running on under the next digit does not
 # ('2097085562' read '7097085562'). Only its own pixels are erased (a stroke crossing it stays
 # whole), over the pen's width (find_lines keeps only the long runs of its rows, which a hand's
-# line, never quite level, does not fill). A heavy pen's line under small cents is thicker than a
+# line, never quite level, does not fill), and under the digits standing on it too (kept, a stub of
+# it hung under each: tuning seeds 1-2, underlined numbers 202 -> 222 and 211 -> 227 of 300). A heavy pen's line under small cents is thicker than a
 # fifth of the digits' median height (at 0.2, '7909' read '75' and '208' read '26212').
 UNDERLINE_MIN_LENGTH = 0.6
 UNDERLINE_THICKNESS = 0.25
@@ -262,6 +263,11 @@ UNDERLINE_DEPTH = 0.03
 UNDERLINE_PAST = 0.05
 UNDERLINE_GAP = 0.3
 UNDERLINE_PEN = 0.25
+# A piece at least this many digit heights tall is cut into digits as if the line's digits were as
+# tall as it: the digit height is the median of the tall pieces, and an amount's small raised cents
+# (two pieces 0.45-0.65 as tall as the digits) set it low, so that a whole digit before them was as
+# wide as two of that height and was cut in two ('4⁷⁰' read '2170').
+TALL_PIECE = 1.4
 # A comma written with a thick pen is taller than a comma hanging from the baseline may be (0.45
 # digit heights; '2856937' with '8,5' read '28156937', the comma 0.46 tall): a narrow piece under
 # HEAVY_COMMA_HEIGHT digit heights whose top is at most COMMA_TOP of them above the baseline is one
@@ -1809,7 +1815,7 @@ def _underline(mask: np.ndarray, whole: np.ndarray, line: Line, digit_height: fl
     grown = ndi.binary_dilation(
         line.pixels, structure=np.ones((3, 1), bool), iterations=math.ceil(max(pen, line.thickness))
     )
-    return thin_course(mask, replace(line, pixels=grown & mask)).pixels | course
+    return thin_course(mask, replace(line, pixels=grown & mask), resting=True).pixels | course
 
 
 def _ink_and_writing(
@@ -2099,7 +2105,11 @@ def _line_crops(
         if any(group is end for end in ends) and _is_hash(group, digit_height):
             digits.append(group)  # whole: the classifier reads it as no digit, and `read` leaves it out
             continue
-        pieces = _split(ink, mask, group, digit_height, score, baseline, (group is ends[0], group is ends[1]))
+        # A piece much taller than the line's digits is measured by its own height: cents written
+        # small set the median low, and a whole digit before them looked as wide as two (see
+        # TALL_PIECE).
+        height = group.height if group.height >= TALL_PIECE * digit_height else digit_height
+        pieces = _split(ink, mask, group, height, score, baseline, (group is ends[0], group is ends[1]))
         if len(pieces) > 1:  # a slash or a dash touching a digit, cut off it, is still a separator
             pieces = [p for p in pieces if not _is_separator(p, digit_height, baseline)] or pieces
         if len(pieces) > 2 and group is ends[0]:
