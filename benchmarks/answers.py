@@ -122,21 +122,30 @@ def record(sets: list[str], model: str | None, root: str | None, n: int, seed: i
     return {"model": str(model or "pretrained"), "n": n, "seed": seed, "answers": answers}
 
 
+def _changes(old: list[list[str]], new: list[list[str]] | None) -> tuple[list[int], list[int], int, int] | None:
+    """The pictures one set gained and lost between two runs, and how many each read right; ``None``
+    when the runs did not read the same pictures (the set missing from one, another seed or n)."""
+    if new is None or [label for label, _ in old] != [label for label, _ in new]:
+        return None
+    was = [label == answer for label, answer in old]
+    now = [label == answer for label, answer in new]
+    gained = [k for k, (a, b) in enumerate(zip(was, now, strict=True)) if b and not a]
+    lost = [k for k, (a, b) in enumerate(zip(was, now, strict=True)) if a and not b]
+    return gained, lost, sum(was), sum(now)
+
+
 def compare(before: dict, after: dict, show: int = 0) -> list[str]:
     """Lines saying, set by set, how many pictures each run read right, and which it gained and lost."""
     lines = [f"{'set':28} {'before':>7} {'after':>7}  gained  lost"]
     for name, old in before["answers"].items():
-        new = after["answers"].get(name)
-        if new is None:
+        if name not in after["answers"]:
             continue
-        if [label for label, _ in old] != [label for label, _ in new]:
+        changes = _changes(old, after["answers"][name])
+        if changes is None:
             lines.append(f"{name:28} other pictures (another seed or n): not compared")
             continue
-        was = [label == answer for label, answer in old]
-        now = [label == answer for label, answer in new]
-        gained = [k for k, (a, b) in enumerate(zip(was, now, strict=True)) if b and not a]
-        lost = [k for k, (a, b) in enumerate(zip(was, now, strict=True)) if a and not b]
-        line = f"{name:28} {sum(was):7} {sum(now):7}  {'+' + str(len(gained)):>6}  {'-' + str(len(lost)):>4}"
+        gained, lost, right_before, right_after = changes
+        line = f"{name:28} {right_before:7} {right_after:7}  {'+' + str(len(gained)):>6}  {'-' + str(len(lost)):>4}"
         if show and (gained or lost):
             line += f"   gained {gained[:show]} lost {lost[:show]}"
         lines.append(line)
@@ -156,13 +165,10 @@ def draw(before: dict, after: dict, folder: Path, root: str | None, most: int = 
     written = []
     for name, old in before["answers"].items():
         new = after["answers"].get(name)
-        if new is None or [label for label, _ in old] != [label for label, _ in new]:
+        changes = _changes(old, new)
+        if changes is None or not (changes[0] or changes[1]):
             continue
-        changed = [k for k, (a, b) in enumerate(zip(old, new, strict=True)) if (a[0] == a[1]) != (b[0] == b[1])]
-        gained = [k for k in changed if new[k][0] == new[k][1]][:most]
-        lost = [k for k in changed if old[k][0] == old[k][1]][:most]
-        if not gained and not lost:
-            continue
+        gained, lost = changes[0][:most], changes[1][:most]
         how, set_name = name.split(":", 1)
         pictures = (PREDICT if how == "predict" else READ)[set_name](images, labels, before["n"], before["seed"])
         for k in gained + lost:

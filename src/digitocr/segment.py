@@ -249,8 +249,9 @@ OTHER_ROW_WIDE = 0.3
 # ('2097085562' read '7097085562'). Only its own pixels are erased (a stroke crossing it stays
 # whole), over the pen's width (find_lines keeps only the long runs of its rows, which a hand's
 # line, never quite level, does not fill), and under the digits standing on it too (kept, a stub of
-# it hung under each: tuning seeds 1-2, underlined numbers 202 -> 222 and 211 -> 227 of 300). A heavy pen's line under small cents is thicker than a
-# fifth of the digits' median height (at 0.2, '7909' read '75' and '208' read '26212').
+# it hung under each: tuning seeds 1-2, underlined numbers 202 -> 222 and 211 -> 227 of 300). A
+# heavy pen's line under small cents is thicker than a fifth of the digits' median height (at 0.2,
+# '7909' read '75' and '208' read '26212').
 UNDERLINE_MIN_LENGTH = 0.6
 UNDERLINE_THICKNESS = 0.25
 UNDERLINE_ABOVE = 1.5
