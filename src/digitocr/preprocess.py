@@ -182,7 +182,9 @@ GLARE_FADED = 0.75
 # washes the ink under it out below MIN_INK_CONTRAST, is not subtracted: uneven light, a shadow's
 # edge, passes for it (subtracted with those bounds, glare singles of tuning seed 1 +6 of 150, the
 # other single-digit sets 5 gained and 6 lost). Instead, for one digit (`predict`), the digit is kept
-# down to FAINT_INK_SHARE_OF_PEAK where joined to ink that passes (hysteresis), when its strokes fade
+# down to FAINT_INK_SHARE_OF_PEAK where joined to ink that passes (hysteresis; never below Otsu's
+# threshold, which binds in most pictures: below it, 0.3 of the darkest, glare singles of tuning
+# seeds 1-2 gained 3 and the other single-digit sets lost 5), when its strokes fade
 # where the paper is lighter: the correlation of a stroke's contrast (its ridge, the greatest within
 # a pixel) with the paper's light over the writing is at most GLARE_FADING. A glare fades the strokes
 # under it (the digits this gained on tuning seeds 1-2: -0.48 to -0.88), uneven light does not (a 0
@@ -1136,7 +1138,8 @@ def _glare(grey: np.ndarray, dark_on_light: bool | None, burnt: float, least_fad
 
 def _faded_under_glare(loaded: LoadedImage, ink: InkMap) -> InkMap:
     """``ink`` (one digit's, dark on light, no glare taken off), or the ink kept down to
-    :data:`FAINT_INK_SHARE_OF_PEAK` where joined to ink that passes, when a weaker glare on the
+    :data:`FAINT_INK_SHARE_OF_PEAK` (or Otsu's threshold, the higher) where joined to ink that
+    passes, when a weaker glare on the
     paper fades the digit's strokes (see :data:`GLARE_HINT_BURNT`). Only writing as strong as ink
     (median contrast twice :data:`MIN_INK_CONTRAST`) is looked at so: a shadow's band across a blank
     page fades where the paper is lighter too."""
