@@ -1010,6 +1010,28 @@ def test_a_comb_with_a_stroke_found_among_its_borders():
     assert _comb_columns(lines([0.0, 40.0, 53.0, 107.0, 118.0, 190.0]), (0.0, 191.0)) is None
 
 
+def test_a_comb_photographed_at_an_angle():
+    """A comb field photographed from one side (benchmarks/realistic.py, at an angle, tuning seed 1):
+    its cells narrow from one end to the other (72 to 38 pixels) and its far borders are short,
+    found but not counted among its borders. The narrowest gap made the near cells two each (no
+    comb); followed from the first gap, the comb's continuation at a constant spacing put the far
+    borders off its columns, and one was read as a 1 ('5459373111'). It narrows as the cells do."""
+    from digitocr.predict import Recognizer
+    from digitocr.preprocess import Line
+    from digitocr.segment import _comb_columns
+
+    borders = [(44.4, 66), (116.8, 63), (183.0, 60), (243.0, 58), (298.1, 54), (349.0, 53), (395.5, 51)]
+    borders += [(438.7, 48), (478.5, 46), (516.4, 44)]
+    stroke = (274.7, 39)  # a 9's stem, found as a line
+    lines = [Line(False, x, 0, length, 3.0, np.zeros((1, 1), bool)) for x, length in [*borders, stroke]]
+    found = _comb_columns(lines, (42.0, 518.0))
+    assert found is not None
+    columns, spacing = found
+    assert len(columns) == len(borders)
+    assert np.allclose(columns, [x for x, _ in borders], atol=0.1 * spacing)
+    assert Recognizer().read(DATA / "comb-at-an-angle-545937311.jpg").text == "545937311"
+
+
 def test_a_stroke_in_a_cell_makes_no_comb_of_half_cells():
     """A tall stroke found as a line past the middle of its cell (a pale 3 in a comb on old paper,
     ``benchmarks/realistic.py``'s old register pages, tuning seed 2) fits a comb of half cells
@@ -1459,6 +1481,18 @@ def test_an_underline_is_erased_under_the_digits_standing_on_it(digits):
     for crop, box in zip(crops, boxes, strict=True):
         assert iou(crop.box, box) > 0.7
         assert crop.box[3] <= bottom + 1  # nothing of the line under the digit
+
+
+@pytest.mark.parametrize(("name", "text"), [("twos-foot-27078.png", "27078"), ("twos-foot-3342545.jpg", "3342545")])
+def test_a_twos_foot_is_no_underline_of_the_pieces_it_breaks_into(name, text):
+    """A 2 whose long foot runs on under the next digit (benchmarks/realistic.py, tuning seed 1:
+    tight numbers and cheque amounts): the foot, found as a line, broke off the loop at its corner
+    when its course was taken out; the 2's bow and that loop made two pieces standing on it, so it
+    was taken for an underline and erased with the 2's corner ('77078', '3347545'). A small piece
+    beside a taller one is a part of it (segment.UNDERLINE_PIECE)."""
+    from digitocr.predict import Recognizer
+
+    assert Recognizer().read(DATA / name).text == text
 
 
 def test_a_one_taller_than_the_cents_is_no_box_side():

@@ -251,7 +251,12 @@ OTHER_ROW_WIDE = 0.3
 # line, never quite level, does not fill), and under the digits standing on it too (kept, a stub of
 # it hung under each: tuning seeds 1-2, underlined numbers 202 -> 222 and 211 -> 227 of 300). A
 # heavy pen's line under small cents is thicker than a fifth of the digits' median height (at 0.2,
-# '7909' read '75' and '208' read '26212').
+# '7909' read '75' and '208' read '26212'). A piece under UNDERLINE_PIECE digit heights tall within
+# UNDERLINE_NEAR of a taller one's columns is a part of that digit broken off by the line's course
+# (the loop at a 2's foot, its base's end turned up), not one of the pieces on the line: counted, a
+# 2's foot running on under the next digit was under two pieces and erased ('27078' read '77078').
+# Small cents stand further apart (0.08 digit heights or more on the tuning seeds), and are as
+# little as 0.35 tall with a heavy pen.
 UNDERLINE_MIN_LENGTH = 0.6
 UNDERLINE_THICKNESS = 0.25
 UNDERLINE_ABOVE = 1.5
@@ -264,6 +269,8 @@ UNDERLINE_DEPTH = 0.03
 UNDERLINE_PAST = 0.05
 UNDERLINE_GAP = 0.3
 UNDERLINE_PEN = 0.25
+UNDERLINE_PIECE = 0.4
+UNDERLINE_NEAR = 0.05
 # A piece at least this many digit heights tall is cut into digits as if the line's digits were as
 # tall as it: the digit height is the median of the tall pieces, and an amount's small raised cents
 # (two pieces 0.45-0.65 as tall as the digits) set it low, so that a whole digit before them was as
@@ -760,7 +767,18 @@ def _even_columns(full: list[float], extent: tuple[float, float]) -> tuple[np.nd
     if len(full) < 3:
         return None
     gaps = np.diff(full)
-    period = float(np.min(gaps))
+    # The spacing is followed from the first gap on, starting from the narrowest gap (the first may
+    # span a missing border) or from the first gap (photographed from one side, the narrowest is at
+    # the far end, and the near cells looked like two of its cells each).
+    starts = [float(np.min(gaps))] + ([float(gaps[0])] if gaps[0] > np.min(gaps) else [])
+    found = [comb for start in starts if (comb := _follow_columns(full, gaps, start, extent)) is not None]
+    return min(found, key=lambda comb: comb[2], default=None)
+
+
+def _follow_columns(
+    full: list[float], gaps: np.ndarray, period: float, extent: tuple[float, float]
+) -> tuple[np.ndarray, float, int] | None:
+    """:func:`_even_columns` from the spacing ``period`` on."""
     if period <= 0:
         return None
     positions, spacings, single = [full[0]], [], 0
@@ -775,10 +793,23 @@ def _even_columns(full: list[float], extent: tuple[float, float]) -> tuple[np.nd
     if single < 0.5 * len(gaps):
         return None  # mostly half cells: a 1 between two borders set the spacing, not the comb
     missing = len(positions) - len(full)
-    while positions[0] - spacings[0] >= extent[0] - 0.5 * spacings[0]:
-        positions.insert(0, positions[0] - spacings[0])
-    while positions[-1] + spacings[-1] <= extent[1] + 0.5 * spacings[-1]:
-        positions.append(positions[-1] + spacings[-1])
+    # Beyond the borders found, the field goes on as it went. Photographed from one side, its cells
+    # narrow steadily from one end to the other, and its continuation narrows with them: by the
+    # mean step of the spacing, when each of three steps or more narrows (or each widens). At a
+    # constant spacing, the far borders of a comb at an angle were off their columns and read as 1s
+    # (tuning seed 1: '545937311' read '5459373111').
+    steps = np.array(spacings[1:]) / np.array(spacings[:-1])
+    ratio = 1.0
+    if steps.size >= 3 and (np.all(steps < 1) or np.all(steps > 1)):
+        ratio = float((spacings[-1] / spacings[0]) ** (1 / (len(spacings) - 1)))
+    least, most = 0.5 * min(spacings), 2.0 * max(spacings)  # and it ends: a cell is never nothing
+    first, last = spacings[0], spacings[-1]
+    while positions[0] - (step := min(max(first / ratio, least), most)) >= extent[0] - 0.5 * step:
+        first = step
+        positions.insert(0, positions[0] - step)
+    while positions[-1] + (step := min(max(last * ratio, least), most)) <= extent[1] + 0.5 * step:
+        last = step
+        positions.append(positions[-1] + step)
     return np.array(positions), float(np.median(spacings)), missing
 
 
@@ -1775,6 +1806,9 @@ def _underline(mask: np.ndarray, whole: np.ndarray, line: Line, digit_height: fl
             crossing += 1  # a stroke going on below it: a 4's stem under its bar, a 9's tail
         elif piece[0].stop >= top - UNDERLINE_GAP * digit_height:  # not the line of writing above
             resting[int(index)] = piece
+    # A small piece beside a taller one is what erasing the line's course broke off that digit (the
+    # loop at a 2's foot, its base's end turned up), not writing of its own.
+    resting = {index: piece for index, piece in resting.items() if not _broken_off(piece, resting, digit_height)}
     if not resting or (crossing and len(resting) < 2):
         return None
     own = set(np.unique(whole[course]).tolist())
@@ -1817,6 +1851,19 @@ def _underline(mask: np.ndarray, whole: np.ndarray, line: Line, digit_height: fl
         line.pixels, structure=np.ones((3, 1), bool), iterations=math.ceil(max(pen, line.thickness))
     )
     return thin_course(mask, replace(line, pixels=grown & mask), resting=True).pixels | course
+
+
+def _broken_off(piece: tuple[slice, ...], resting: dict[int, tuple[slice, ...]], digit_height: float) -> bool:
+    """Whether ``piece``, standing on an underline, is a part of a taller piece standing on it (see
+    :data:`UNDERLINE_PIECE`)."""
+    height = piece[0].stop - piece[0].start
+    near = UNDERLINE_NEAR * digit_height
+    return height < UNDERLINE_PIECE * digit_height and any(
+        other[0].stop - other[0].start > height
+        and piece[1].start < other[1].stop + near
+        and other[1].start < piece[1].stop + near
+        for other in resting.values()
+    )
 
 
 def _ink_and_writing(
