@@ -804,6 +804,11 @@ def _follow_columns(
         ratio = float((spacings[-1] / spacings[0]) ** (1 / (len(spacings) - 1)))
     least, most = 0.5 * min(spacings), 2.0 * max(spacings)  # and it ends: a cell is never nothing
     first, last = spacings[0], spacings[-1]
+    if ratio == 1.0:
+        # Without a steady trend, by its median spacing: an end gap is as uneven as the border that
+        # ends it is placed (a heavy 6 touching it; the comb then went on 17 pixels off its first
+        # border, read as a 1).
+        first = last = float(np.median(spacings))
     while positions[0] - (step := min(max(first / ratio, least), most)) >= extent[0] - 0.5 * step:
         first = step
         positions.insert(0, positions[0] - step)
