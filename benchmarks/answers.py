@@ -98,6 +98,12 @@ READ: dict[str, SetMaker] = {
 ALL = [f"predict:{name}" for name in PREDICT] + [f"read:{name}" for name in READ]
 
 
+def _pictures(full: str, images: np.ndarray, labels: np.ndarray, n: int, seed: int) -> Pictures:
+    """The pictures of the set named ``full`` ("predict:..." or "read:...", see :data:`ALL`)."""
+    how, name = full.split(":", 1)
+    return (PREDICT if how == "predict" else READ)[name](images, labels, n, seed)
+
+
 def record(sets: list[str], model: str | None, root: str | None, n: int, seed: int) -> dict:
     """Each picture's [label, answer] for every set named in ``sets`` (see :data:`ALL`)."""
     import torch
@@ -109,10 +115,9 @@ def record(sets: list[str], model: str | None, root: str | None, n: int, seed: i
     recognizer = Recognizer(model)
     answers: dict[str, list[list[str]]] = {}
     for full in sets:
-        how, name = full.split(":", 1)
         start = time.perf_counter()
-        pictures = (PREDICT if how == "predict" else READ)[name](images, labels, n, seed)
-        if how == "predict":
+        pictures = _pictures(full, images, labels, n, seed)
+        if full.startswith("predict:"):
             said = ["" if p.digit is None else str(p.digit) for p in recognizer.predict([p for p, _ in pictures])]
         else:
             said = [recognizer.read(p).text for p, _ in pictures]
@@ -169,8 +174,7 @@ def draw(before: dict, after: dict, folder: Path, root: str | None, most: int = 
         if changes is None or not (changes[0] or changes[1]):
             continue
         gained, lost = changes[0][:most], changes[1][:most]
-        how, set_name = name.split(":", 1)
-        pictures = (PREDICT if how == "predict" else READ)[set_name](images, labels, before["n"], before["seed"])
+        pictures = _pictures(name, images, labels, before["n"], before["seed"])
         for k in gained + lost:
             picture = pictures[k][0]
             image = Image.open(io.BytesIO(picture)) if isinstance(picture, bytes) else Image.fromarray(picture)

@@ -1139,8 +1139,8 @@ def _glare(grey: np.ndarray, dark_on_light: bool | None, burnt: float, least_fad
 def _faded_under_glare(loaded: LoadedImage, ink: InkMap) -> InkMap:
     """``ink`` (one digit's, dark on light, no glare taken off), or the ink kept down to
     :data:`FAINT_INK_SHARE_OF_PEAK` (or Otsu's threshold, the higher) where joined to ink that
-    passes, when a weaker glare on the
-    paper fades the digit's strokes (see :data:`GLARE_HINT_BURNT`). Only writing as strong as ink
+    passes, when a weaker glare on the paper fades the digit's strokes (see
+    :data:`GLARE_HINT_BURNT`). Only writing as strong as ink
     (median contrast twice :data:`MIN_INK_CONTRAST`) is looked at so: a shadow's band across a blank
     page fades where the paper is lighter too."""
     grey = loaded.grey
