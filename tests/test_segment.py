@@ -1032,6 +1032,39 @@ def test_a_comb_photographed_at_an_angle():
     assert Recognizer().read(DATA / "comb-at-an-angle-545937311.jpg").text == "545937311"
 
 
+def test_a_line_photographed_from_one_side_is_cut_by_the_height_where_each_digit_stands():
+    """A number photographed from one side (benchmarks/realistic.py, at an angle, tuning seed 2):
+    the near end's digits are a third taller than the median, so a wide 5 or a heavy 8 there looked
+    as wide as two and was cut in two ('53773' read '953773', '828197' read '6828197'). The digits'
+    height is fitted along the line, and each piece is cut by the height where it stands."""
+    from digitocr.predict import Recognizer
+
+    recognizer = Recognizer()
+    assert recognizer.read(DATA / "near-end-taller-53773.jpg").text == "53773"
+    assert recognizer.read(DATA / "near-end-taller-828197.jpg").text == "828197"
+
+
+def test_only_a_perspective_makes_the_digit_height_vary_along_the_line():
+    """The height fitted along a line: the pieces' tops and bottoms closing in towards one end
+    (perspective) give a height growing towards the other; cents written small and raised (only the
+    bottoms rise), digits of a level line varying in height, and three pieces give none."""
+    from digitocr.segment import _Group, _height_along
+
+    def piece(x: int, top: int, bottom: int) -> _Group:
+        return _Group(np.zeros((1, 1), bool), top, bottom, x, x + 30)
+
+    at_an_angle = [piece(40 * k, 10 + 3 * k, 70 - 3 * k) for k in range(5)]  # 60 px tall to 36
+    along = _height_along(at_an_angle, 48.0)
+    assert along is not None
+    assert along(at_an_angle[0]) == pytest.approx(60.0)
+    assert along(at_an_angle[-1]) == pytest.approx(36.0)
+    cents = [piece(0, 10, 70), piece(40, 10, 70), piece(80, 10, 70), piece(120, 10, 45), piece(150, 10, 45)]
+    assert _height_along(cents, 60.0) is None
+    level = [piece(40 * k, 10 + d, 70 - d) for k, d in enumerate([0, 6, -2, 5, 1])]
+    assert _height_along(level, 60.0) is None
+    assert _height_along(at_an_angle[:3], 48.0) is None
+
+
 def test_a_comb_goes_on_at_its_median_spacing():
     """The borders of a comb found (benchmarks/realistic.py, turned numbers, seed 0: the first two
     not found, one hidden by a heavy 6): with no steady narrowing, the field goes on past them at
