@@ -567,6 +567,21 @@ def test_times_telephone_numbers_and_figures_in_brackets_are_read(name, text, br
 
 @pytest.mark.parametrize(
     ("name", "text"),
+    [("bracket-touching-79614658.jpg", "79614658"), ("bracket-touching-3199677162.jpg", "3199677162")],
+)
+def test_a_bracket_touching_the_first_digit_is_cut_off_it(name, text):
+    """With the default (pretrained) model: "(79614658)" and "(31) 9967 7162" (benchmarks/realistic.py's
+    marked numbers, tuning seed 1), the opening bracket touching the first digit. Whole, "(7" and
+    "(3" read as a confident 0, and the closing bracket, with no opening one, as a 1 ('096146581',
+    '01199677162'). A bracket-shaped piece at the start of a group, taller than the rest of it and
+    than the line's digits, is cut off as a mark is, and the pair is left out."""
+    reading = Recognizer().read(DATA / name)
+    assert reading.text == text
+    assert sum("bracket" in reason for _, reason in reading.rejected) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
     [
         ("percent-74.jpg", "74"),
         ("percent-24.jpg", "24"),

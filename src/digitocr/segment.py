@@ -354,6 +354,9 @@ BRACKET_HEIGHT = 0.8
 BRACKET_WIDTH = 0.6
 BRACKET_ONE_RUN = 0.85
 BRACKET_RUN = 2.5
+# A bracket touching the digit beside it is cut off it when it stands this many times as tall as
+# that digit and the line's digits (see _is_touching_bracket); a 0's or a 2's side bows as much.
+BRACKET_TALLER = 1.1
 # A printed label before the number ("No.", "Tel", "Qty"): two or more pieces at its start, each
 # under LABEL_HEIGHT of the height of the writing after it (the 75th percentile of its pieces'),
 # followed by a gap of LABEL_GAP digit heights or more and LABEL_APART times the widest gap between
@@ -1154,6 +1157,19 @@ def _stroke_lean(group: _Group, digit_height: float) -> float:
     return math.degrees(math.atan2(abs(evecs[0, 1]), abs(evecs[1, 1])))  # of the main axis from vertical
 
 
+def _is_touching_bracket(piece: _Group, group: _Group, digit_height: float, opening: bool) -> bool:
+    """A bracket written touching the first digit (``opening``) or the last: a piece cut from the
+    start (the end) of ``group`` shaped like an opening (a closing) bracket (see :func:`_bow`) and
+    BRACKET_TALLER times as tall as the rest of the group and as the line's digits (a 0's side bows
+    as much). Whole, "(3" reads as a confident 0."""
+    bow = _bow(piece, digit_height)
+    if not (bow > 0 if opening else bow < 0):
+        return False
+    rows = np.nonzero((group.mask & ~piece.mask).any(axis=1))[0]
+    tallest = max(digit_height, rows[-1] + 1 - rows[0]) if rows.size else digit_height
+    return piece.height >= BRACKET_TALLER * tallest
+
+
 def _is_bar_mark(piece: _Group, group: _Group, digit_height: float, baseline: float, dash: bool) -> bool:
     """The two bars of an equals sign, or a dash too when ``dash``, about halfway up the writing and
     below the top of ``group``, which it was cut from (a 7's or a 5's bar at its top is no mark,
@@ -1716,7 +1732,10 @@ def _split(
 
     for i, j in spans:
         at_an_end = (i == 0 < j < last and ends[0]) or (0 < i < j == last and ends[1])
-        if at_an_end and _is_bar_mark(pieces[(i, j)], group, digit_height, baseline, dash=i == 0):
+        if at_an_end and (
+            _is_bar_mark(pieces[(i, j)], group, digit_height, baseline, dash=i == 0)
+            or _is_touching_bracket(pieces[(i, j)], group, digit_height, opening=i == 0)
+        ):
             value[(i, j)] = cost(points[j if i == 0 else i])  # a mark: it pays for its cut
     # Best path from the first point to the last through the cut points (dynamic programming).
     best: dict[int, tuple[float, list[tuple[int, int]]]] = {0: (0.0, [])}
