@@ -8,13 +8,14 @@ removed; connected components are the starting point;
 pieces of one digit (a broken 5, a 7 whose bar lifted off) are merged, by shape and then — with a
 classifier — when the whole reads better than its parts (a 4 written in two strokes); specks,
 separators (``. , ' - = / :``) and a label printed before the number are dropped; groups too wide for
-one digit are cut into several, choosing the cut points by the vertical ink projection, or — when a
+one digit (measured in the digits' height, fitted along the line when it was photographed from one
+side) are cut into several, choosing the cut points by the vertical ink projection, or — when a
 ``score`` function is passed — by how much a classifier believes each piece is a digit (the
 segmentation-by-recognition of Casey & Lecolinet, "A survey of methods and strategies in character
 segmentation", 1996). Lines of writing one above another are told apart by the bands their
 digit-sized pieces fill (see :data:`LINE_GAP`) and read one at a time. Does not classify itself:
 pieces shaped like brackets are measured (``DigitCrop.bow``) for the caller's classifier to confirm
-(a bracket reads as a 1).
+(a bracket reads as a 1); one touching the first or the last digit is cut off it first.
 """
 
 from __future__ import annotations
@@ -284,8 +285,8 @@ TALL_PIECE = 1.4
 # the other, with their tops and their bottoms both closing in towards the short end (each side's
 # slope at least ANGLE_SIDES of the height's: cents written small and raised lower only the bottoms),
 # a piece is cut as if the digits were as tall as the fit where it stands (no lower than
-# ANGLE_LOWEST). A level line's digits vary in height too: with 3 pieces, or a fit explaining less,
-# 5 numbers of the tuning seeds were lost and 2 more at an angle gained.
+# ANGLE_LOWEST). A level line's digits vary in height too: from 3 pieces and with no condition on the
+# fit, 2 more numbers at an angle were read right on the tuning seeds, and 5 of other sets lost.
 ANGLE_PIECE = 0.7
 ANGLE_PIECES = 4
 ANGLE_FIT = 0.6
@@ -2228,7 +2229,8 @@ def _line_crops(
             continue
         # A piece much taller than the line's digits is measured by its own height: cents written
         # small set the median low, and a whole digit before them looked as wide as two (see
-        # TALL_PIECE).
+        # TALL_PIECE). On a line photographed from one side, by the height where it stands (see
+        # ANGLE_TREND).
         height = group.height if group.height >= TALL_PIECE * digit_height else along(group) if along else digit_height
         pieces = _split(ink, mask, group, height, score, baseline, (group is ends[0], group is ends[1]))
         if len(pieces) > 1:  # a slash or a dash touching a digit, cut off it, is still a separator
