@@ -1064,22 +1064,22 @@ def _height_along(groups: list[_Group], digit_height: float) -> Callable[[_Group
     x = np.array([(g.x0 + g.x1) / 2 for g in tall], dtype=float)
     if np.ptp(x) < digit_height:
         return None
-    design = np.stack([np.ones_like(x), x - x.mean()], axis=1)
+    centre = float(x.mean())
+    design = np.stack([np.ones_like(x), x - centre], axis=1)
 
     def fit(values: list[float]) -> np.ndarray:
         return np.linalg.lstsq(design, np.array(values, dtype=float), rcond=None)[0]
 
     heights = np.array([g.height for g in tall], dtype=float)
     (mean, slope), top, bottom = fit(heights), fit([g.y0 for g in tall]), fit([g.y1 for g in tall])
-    ends = mean + slope * (np.array([x.min(), x.max()]) - x.mean())
+    ends = mean + slope * (np.array([x.min(), x.max()]) - centre)
     if ends.min() <= 0 or ends.max() < ANGLE_TREND * ends.min():
         return None
-    left = heights - (mean + slope * (x - x.mean()))  # what the trend leaves of the heights' spread
+    left = heights - (mean + slope * (x - centre))  # what the trend leaves of the heights' spread
     if np.sum(left**2) > (1 - ANGLE_FIT) * np.sum((heights - heights.mean()) ** 2):
         return None
     if not (top[1] * slope < 0 < bottom[1] * slope and min(abs(top[1]), abs(bottom[1])) >= ANGLE_SIDES * abs(slope)):
         return None  # only one side slopes: no perspective
-    centre = float(x.mean())
 
     def height(g: _Group) -> float:
         fitted = float(mean + slope * ((g.x0 + g.x1) / 2 - centre))
@@ -1166,7 +1166,8 @@ def _is_touching_bracket(piece: _Group, group: _Group, digit_height: float, open
     bow = _bow(piece, digit_height)
     if not (bow > 0 if opening else bow < 0):
         return False
-    rows = np.nonzero((group.mask & ~piece.mask).any(axis=1))[0]
+    box = (slice(group.y0, group.y1), slice(group.x0, group.x1))  # the rest of the group lies in its box
+    rows = np.nonzero((group.cropped & ~piece.mask[box]).any(axis=1))[0]
     tallest = max(digit_height, rows[-1] + 1 - rows[0]) if rows.size else digit_height
     return piece.height >= BRACKET_TALLER * tallest
 
