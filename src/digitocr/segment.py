@@ -277,6 +277,15 @@ UNDERLINE_NEAR = 0.05
 # (two pieces 0.45-0.65 as tall as the digits) set it low, so that a whole digit before them was as
 # wide as two of that height and was cut in two ('4⁷⁰' read '2170').
 TALL_PIECE = 1.4
+# Cents written small and raised after an amount, the two digits touching ('326⁸⁵'), are one piece
+# narrower than a digit of the line's height, so it was never cut, and `read` left it out as an
+# unsure piece at the end. The last piece of a line, at most CENTS_HEIGHT digit heights tall,
+# standing at least CENTS_RAISED of them above the baseline and its top within CENTS_TOP of them of
+# the digits' tops (a "*" or a "=" closing an amount stands at the writing's middle), is cut by its
+# own height.
+CENTS_HEIGHT = 0.7
+CENTS_RAISED = 0.2
+CENTS_TOP = 0.2
 # A line photographed from one side (the camera turned about the upright) has its near end's digits
 # taller than the median, and a wide 5 or a heavy 8 there looked as wide as two digits and was cut
 # in two ('53773' read '953773'). When the pieces at least ANGLE_PIECE digit heights tall
@@ -1115,6 +1124,16 @@ def _is_apostrophe(group: _Group, digit_height: float, baseline: float) -> bool:
         group.height < APOSTROPHE_HEIGHT * digit_height
         and group.width < 0.5 * digit_height
         and group.y1 < baseline - 0.5 * digit_height
+    )
+
+
+def _is_raised_small(group: _Group, digit_height: float, baseline: float, top: float) -> bool:
+    """Small writing hanging from the digits' tops (``top``), above their baseline: cents written
+    small and raised (see :data:`CENTS_HEIGHT`)."""
+    return (
+        group.height <= CENTS_HEIGHT * digit_height
+        and group.y1 <= baseline - CENTS_RAISED * digit_height
+        and group.y0 <= top + CENTS_TOP * digit_height
     )
 
 
@@ -2224,15 +2243,22 @@ def _line_crops(
     digits: list[_Group] = []
     ends = (min(groups, key=lambda g: g.x0), max(groups, key=lambda g: g.x1)) if groups else ()
     along = _height_along(groups, digit_height)
+    top = float(np.median([g.y0 for g in tall])) if tall else 0.0
     for group in groups:
         if any(group is end for end in ends) and _is_hash(group, digit_height):
             digits.append(group)  # whole: the classifier reads it as no digit, and `read` leaves it out
             continue
         # A piece much taller than the line's digits is measured by its own height: cents written
         # small set the median low, and a whole digit before them looked as wide as two (see
-        # TALL_PIECE). On a line photographed from one side, by the height where it stands (see
+        # TALL_PIECE). So are cents written small and raised at the end, touching each other (see
+        # CENTS_HEIGHT). On a line photographed from one side, by the height where it stands (see
         # ANGLE_TREND).
-        height = group.height if group.height >= TALL_PIECE * digit_height else along(group) if along else digit_height
+        if group.height >= TALL_PIECE * digit_height or (
+            group is ends[1] and _is_raised_small(group, digit_height, baseline, top)
+        ):
+            height = group.height
+        else:
+            height = along(group) if along else digit_height
         pieces = _split(ink, mask, group, height, score, baseline, (group is ends[0], group is ends[1]))
         if len(pieces) > 1:  # a slash or a dash touching a digit, cut off it, is still a separator
             pieces = [p for p in pieces if not _is_separator(p, digit_height, baseline)] or pieces
