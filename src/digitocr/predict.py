@@ -70,15 +70,15 @@ READ_END_CONFIDENCE = 0.3
 # many. Tuning seeds 1-2 (600 pictures each): cheque amounts 370 -> 426 read exactly; numbers -3,
 # grid rows -2, optdigits numbers -1, where a digit read right but torn three ways was left out.
 READ_END_TOP_TWO = 0.75
-# ... unless it stands at least READ_END_TALL of the line's median piece height tall and READ_END_WIDE
-# of it wide, and its two likeliest digits hold READ_END_TORN or more: the marks written beside an
-# amount are mostly short (a dash, a star, an equals sign) or thin (a slash), and torn between many
-# readings (their median confidence is 0.1, near a flat guess), while a digit of odd shape at an end
-# is as tall and as wide as the others and torn between two. Of the 623 end pieces left out on nine
-# read sets of tuning seeds 1-2, 30 were digits (the string right with them) and 448 marks; this keeps
-# 19 of the digits and 3 of the marks (a dollar sign as tall as the digits read as a 5, its two
-# likeliest 0.61, and two percent signs the rule for them missed). Most dollar signs hold 0.42-0.52
-# (at 0.5: 22 digits and 5 marks, too near them).
+# ... unless its two likeliest digits hold READ_END_TORN or more and it stands at least READ_END_TALL
+# of the line's median piece height tall and READ_END_WIDE of it wide: a mark written beside an
+# amount is torn between many readings (median confidence 0.1, near a flat guess), a digit of odd
+# shape at an end between two; a thin piece (a slash, a comb's border) or a short one (a star, an
+# equals sign) is a mark however it is read. Of the 623 end pieces left out on ten read sets of
+# tuning seeds 1-2, 30 were digits (the string right with them) and 448 marks; this keeps 19 of the
+# digits and 3 of the marks (a dollar sign read as a 5, its two likeliest 0.61, and two percent
+# signs the rule for them missed). Most dollar signs as tall as the digits hold 0.42-0.52 (at 0.5:
+# 22 digits and 5 marks, too near them). See benchmarks/README.md, the fifty-first pass.
 READ_END_TORN = 0.55
 READ_END_TALL = 0.6
 READ_END_WIDE = 0.4
