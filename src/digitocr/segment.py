@@ -2226,6 +2226,7 @@ def _line_crops(
     digit_height = _digit_height(groups)
     tall = [g for g in groups if g.height >= 0.5 * digit_height]
     baseline = float(np.median([g.y1 for g in tall])) if tall else float(mask.shape[0])
+    top = float(np.median([g.y0 for g in tall])) if tall else 0.0  # the digits' tops, for raised cents
     marks = [
         _is_separator(g, digit_height, baseline) and not _overlaps_writing(g, groups, digit_height) for g in groups
     ]
@@ -2243,7 +2244,6 @@ def _line_crops(
     digits: list[_Group] = []
     ends = (min(groups, key=lambda g: g.x0), max(groups, key=lambda g: g.x1)) if groups else ()
     along = _height_along(groups, digit_height)
-    top = float(np.median([g.y0 for g in tall])) if tall else 0.0
     for group in groups:
         if any(group is end for end in ends) and _is_hash(group, digit_height):
             digits.append(group)  # whole: the classifier reads it as no digit, and `read` leaves it out
