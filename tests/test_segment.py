@@ -1480,6 +1480,25 @@ def test_cents_touching_each_other_in_a_photographed_amount_are_cut():
     assert Recognizer().read(DATA / "cents-touching-32685.jpg").text == "32685"
 
 
+def test_a_star_touching_the_first_digit_is_cut_off_it(digits):
+    """A star written before an amount, touching its first digit ('*041'): whole, the two read as no
+    digit and were left out together ('41'). Cut where the outer part reads as no digit and the inner
+    one as a digit, only the star is left out (see MARK_TOUCHING_WIDE)."""
+    from PIL import ImageDraw
+
+    from digitocr.predict import Recognizer
+
+    images, labels = digits
+    star = Image.new("L", (30, 60), 0)
+    draw = ImageDraw.Draw(star)
+    for stroke in [(3, 21, 27, 45), (27, 21, 3, 45), (15, 18, 15, 48)]:
+        draw.line(stroke, fill=255, width=5)
+    page, _ = compose([np.asarray(star, np.float32) / 255] + [ink(images[i]) for i in (3, 4, 5)], [-2, 22, 22])
+    reading = Recognizer().read(page)
+    assert reading.text == "".join(str(labels[i]) for i in (3, 4, 5))
+    assert len(reading.rejected) == 1 and reading.rejected[0][0][2] <= reading.digits[0].box[0] + 2
+
+
 def test_a_mark_closing_an_amount_at_the_writings_middle_is_no_cents():
     """A star or an equals sign closing an amount is as small as cents and above the baseline, but
     stands at the writing's middle, not at its top: it is not cut as cents (see CENTS_TOP)."""
