@@ -114,9 +114,9 @@ UNSURE_END = 0.75
 # hold under MARK_TOUCHING_FLAT (a mark is torn between many readings) and an inner part read at
 # MARK_TOUCHING_DIGIT or more. Touching digits read as none too: offered to the cut search as
 # marks, such parts lost 275 pictures (narrower than 0.9, still '792' read '2'); asked after it,
-# only of a piece the search left whole and `read` would lose whole, none. Tuning seeds 1-2, every read set: +8 / -0
-# (cheque amounts +3 and +4); at 0.9 wide, 0.35 and 0.9, a last 8 of an underlined number was lost
-# for nothing more. See benchmarks/README.md, the fifty-second pass.
+# only of a piece the search left whole and `read` would lose whole, none. Tuning seeds 1-2, every
+# read set: +8 / -0 (cheque amounts +3 and +4); at 0.9 wide, 0.35 and 0.9, a last 8 of an
+# underlined number was lost for nothing more. See benchmarks/README.md, the fifty-second pass.
 MARK_TOUCHING_WIDE = 1.0
 MARK_TOUCHING_NARROW = 0.9
 MARK_TOUCHING_FLAT = 0.3
