@@ -612,6 +612,15 @@ def test_times_telephone_numbers_and_figures_in_brackets_are_read(name, text, br
     assert sum("bracket" in reason for _, reason in reading.rejected) == brackets
 
 
+def test_a_closing_bracket_read_as_an_unsure_seven_is_the_closing_one():
+    """A telephone number of benchmarks/realistic.py, "(6997) 522/9" (marked numbers, tuning seed 1):
+    the closing bracket, bowing right and as tall as the opening one, reads as a 7 at 0.66, over the
+    0.6 that BRACKET_UNSURE was, and both brackets were read ('16997752219')."""
+    reading = Recognizer().read(DATA / "bracket-closing-unsure-699752219.jpg")
+    assert reading.text == "699752219"
+    assert sum("bracket" in reason for _, reason in reading.rejected) == 2
+
+
 @pytest.mark.parametrize(
     ("name", "text"),
     [("bracket-touching-79614658.jpg", "79614658"), ("bracket-touching-3199677162.jpg", "3199677162")],

@@ -89,8 +89,9 @@ BRACKET_ALIKE = 0.2
 BRACKET_MIN_HEIGHT = 12
 # A closing bracket written with a wobble (a brace's kink) reads as a 7 or a 2, unsure: after an
 # opening bracket, a piece bowing the other way and as tall is the closing one when it reads as a 1
-# or its reading's confidence is under this.
-BRACKET_UNSURE = 0.6
+# or its reading's confidence is under this (0.6 until the fifty-second pass, which found a closing
+# bracket read as a 7 at 0.66: tuning seeds +1 / -0 at 0.7 and at 0.8, every read set).
+BRACKET_UNSURE = 0.7
 
 
 @dataclass(frozen=True)
