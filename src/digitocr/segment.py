@@ -1720,7 +1720,8 @@ def _split(
     line (``ends``), an equals sign written touching its first or last digit ("=4", "125=") or a
     dash before the first is a mark: cut off, that piece pays for its own cut instead of being read
     as a digit (whole, "=4" reads as a confident 7). Not a dash after the last: the "/" of a "/-"
-    whose dash is cut off is left to be read as a 1.
+    whose dash is cut off is left to be read as a 1. A mark written touching the first or last digit
+    is cut off it after the search (see :func:`_mark_cut_off`).
     """
     aspect = group.width / digit_height
     if aspect < (MIN_SPLIT_ASPECT if score else MAX_DIGIT_ASPECT):
