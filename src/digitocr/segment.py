@@ -1807,7 +1807,7 @@ def _mark_cut_off(
     it out whole), whose outer part reads as no digit (:data:`MARK_TOUCHING_FLAT`) and whose inner
     part reads as one (:data:`MARK_TOUCHING_DIGIT`)."""
     for first in (True, False):
-        if not ends[0 if first else 1] or not path:
+        if not ends[0 if first else 1]:
             continue
         i, j = path[0] if first else path[-1]
         if twos.get((i, j), 1.0) >= UNSURE_END or pieces[(i, j)].width < MARK_TOUCHING_WIDE * digit_height:
