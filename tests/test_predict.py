@@ -417,6 +417,21 @@ def test_a_first_line_written_at_the_top_of_the_picture_is_kept():
     assert Recognizer().read(DATA / "column-top-125.jpg").text == "125\n11417720\n3666763\n569"
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("column-top-joined-54444.png", "54444\n362\n15539"),
+        ("column-top-right-74.jpg", "74\n8226863\n3106\n965380"),
+    ],
+)
+def test_a_first_line_touching_the_top_is_a_line_of_its_own(name, text):
+    """Two columns of tuning seed 1 whose first line touches the top of the picture in every piece
+    (a marker's '54444' in one piece; a '74'): with no piece of it clear of the frame, it made no
+    line of its own, joined the line below, and that line's digits were dropped as off the line
+    ('444\\n15539'), or it was left out ('8226863\\n3106\\n965380')."""
+    assert Recognizer().read(DATA / name).text == text
+
+
 def test_a_piece_in_a_corner_of_the_picture_is_no_whole_digit():
     """A column of tuning seed 2 under a shadow: at the top right corner, the shadow's edge joined to
     the 9 of the first line ('89') makes a piece touching the top and the side, as tall as the

@@ -159,7 +159,12 @@ STACK_HEIGHT = 2.3
 # Lines of writing one above another (a column of numbers, two fields of a form in one picture) are
 # read one at a time: the digit-sized pieces clear of the frame fall into bands, and two bands are
 # two lines when LINE_GAP digit heights or more of bare paper lie between them and the lower one's
-# first piece is no half of a digit broken across its middle (see _belongs_together).
+# first piece is no half of a digit broken across its middle (see _belongs_together). A first (last)
+# line touching the top (bottom) of the picture in every piece makes a band too, by its whole digits
+# there (as _drop_other_rows keeps them: OTHER_ROW_WHOLE as tall as the writing, not thin, clear of
+# the frame's sides, under LINE_FRAME_TALL): before the fifty-third pass it joined the line below,
+# whose digits were then dropped as off the line ('54444' over '362' read '444'). Tuning seeds 1-2,
+# every read set: +2 / -0 (both columns of seed 1), every other picture read as before.
 LINE_GAP = 0.15
 # ... and each band's tallest piece is LINE_MIN_HEIGHT of the tallest piece of all or more, or the band
 # holds a piece at least OTHER_ROW_WIDE as wide as it is tall (a grid line's crumb is thinner). The digit
@@ -2169,7 +2174,8 @@ def find_digits(
 def _lines_of_writing(groups: list[_Group]) -> list[list[_Group]]:
     """The pieces of each line of writing, top to bottom (see :data:`LINE_GAP`); all of them as one
     line when the picture holds one. A piece belongs to the line whose band its middle is nearest."""
-    # Pieces at the frame do not make a line (a page's edge, what shows of a neighbouring line).
+    # Pieces at the frame do not make a line (a page's edge, what shows of a neighbouring line), but
+    # for the whole digits of a first or last line touching the top or bottom (see LINE_GAP).
     height, width = groups[0].mask.shape
     margin = _frame_margin((height, width))
 
@@ -2183,7 +2189,15 @@ def _lines_of_writing(groups: list[_Group]) -> list[list[_Group]]:
     # pieces (a number cut tightly has its digits at the frame, and maybe a crumb or two inside).
     writing = [g for g in inside if g.width < LINE_BIT_WIDTH * g.height]
     digit_height = _digit_height(writing if 2 * len(writing) > len(groups) else groups)
-    tall = sorted((g for g in inside if g.height >= 0.5 * digit_height), key=lambda g: g.y0)
+
+    def whole_at_top_or_bottom(g: _Group) -> bool:  # a whole digit of a line touching them (see LINE_GAP)
+        tall = OTHER_ROW_WHOLE * digit_height <= g.height < LINE_FRAME_TALL * digit_height
+        return tall and _not_thin(g) and margin < g.x0 and g.x1 < width - margin
+
+    tall = sorted(
+        (g for g in groups if (not at_frame(g) or whole_at_top_or_bottom(g)) and g.height >= 0.5 * digit_height),
+        key=lambda g: g.y0,
+    )
     bands: list[_Band] = []
     for g in tall:
         # Within the gap, or the lower half of a digit broken across its middle (a digit of a thin pen
