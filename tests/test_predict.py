@@ -432,6 +432,21 @@ def test_a_first_line_touching_the_top_is_a_line_of_its_own(name, text):
     assert Recognizer().read(DATA / name).text == text
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("column-square-ruled-99-805.jpg", "99\n805\n733629"),
+        ("column-square-26-6820360.jpg", "26\n6820360\n69815\n2967875"),
+    ],
+)
+def test_a_column_photographed_about_square_keeps_its_lines(name, text):
+    """Two columns of tuning seed 1 photographed about square, so first read as one digit in its
+    cell: their stacked digits, bridged by the line finder, made "lines" across three to five
+    digits, one of them a cell's border, and every line of writing but one was dropped beyond it
+    ('733620'; '26\n02036')."""
+    assert Recognizer().read(DATA / name).text == text
+
+
 def test_a_piece_in_a_corner_of_the_picture_is_no_whole_digit():
     """A column of tuning seed 2 under a shadow: at the top right corner, the shadow's edge joined to
     the 9 of the first line ('89') makes a piece touching the top and the side, as tall as the

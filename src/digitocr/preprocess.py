@@ -220,6 +220,9 @@ LINE_SPAN = 0.85
 RULE_OVERHANG = 0.15
 # ... and crosses the writing at least this share of its height inside its top and bottom.
 RULE_INSIDE = 0.15
+# A line found across pieces of writing holds less than this share of each one's ink (see
+# _across_writing).
+ACROSS_WRITING = 0.5
 # A lone border joined to the digit lies within this share of the picture's height of its top or
 # bottom, and runs past the rest of the writing on both sides by this share of the picture's width (a
 # 1 hanging from a cell's top border, 0.33 and 0.33; a 2's base cut tightly, 0.13 and 0.31).
@@ -1588,7 +1591,7 @@ def _side_width(strip: np.ndarray) -> float:
     return float(np.median(widths)) if widths else 1.0
 
 
-def _line_policy(mask: np.ndarray) -> np.ndarray:
+def _line_policy(mask: np.ndarray, lines_of_writing: bool = False) -> np.ndarray:
     """Remove the lines around and across one digit: box borders, ruled lines, underlines.
 
     A long horizontal run is not part of a digit when it is much longer than the rest of the ink is
@@ -1602,11 +1605,19 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
     (:data:`LINE_SPAN`). With the frame rule of :func:`extract_ink`'s polarity, 500 MNIST test digits
     cut tightly (``benchmarks/realistic.py``'s ``tight_crops``, seeds 0 and 1) are read 98.8% and
     98.6%, not 94.2% and 95.0%.
+
+    ``lines_of_writing``: the picture may hold several digits, in lines one above another (a column
+    of numbers photographed about square, read by :mod:`digitocr.segment`); a line found across two
+    pieces of writing or more is none (see :func:`_across_writing`).
     """
     mask = _remove_boxes(mask)
     height, width = mask.shape
     hlines = find_lines(mask, True, max(3, int(0.5 * width)), max(1.5, 0.12 * height), gap=int(0.04 * width))
     vertical = find_lines(mask, False, max(3, int(0.5 * height)), max(1.5, 0.12 * width), gap=int(0.04 * height))
+    labels, _ = ndi.label(mask, structure=np.ones((3, 3)))
+    if lines_of_writing:
+        hlines = [line for line in hlines if not _across_writing(labels, line)]
+        vertical = [line for line in vertical if not _across_writing(labels, line)]
     near_frame = [line.position < 0.2 * width or line.position > 0.8 * width for line in vertical]
     vlines = [line for line, near in zip(vertical, near_frame, strict=True) if near]
     # A cell cut off-centre from a grid has a border further in: a line running the picture's height.
@@ -1617,7 +1628,6 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
     ]
     if not hlines and not vlines and not inner:
         return mask
-    labels, _ = ndi.label(mask, structure=np.ones((3, 3)))
     writing = mask.copy()
     for line in hlines + vlines + inner:
         writing &= ~line.pixels
@@ -1703,6 +1713,19 @@ def _line_policy(mask: np.ndarray) -> np.ndarray:
     cleaned = erase_lines(mask, remove + inner)
     # A cell's borders bound its digit: what lies beyond one shows the neighbouring cells.
     return _drop_beyond(cleaned, (remove if boxed else []) + inner)
+
+
+def _across_writing(labels: np.ndarray, line: Line) -> bool:
+    """A line found across pieces of writing, not a rule or a border: two pieces or more (of the
+    picture's connected pieces, ``labels``) with most of their ink off it. A column of numbers
+    photographed about square, its digits stacked and bridged across small gaps by
+    :func:`find_lines`, made "lines" of three to five digits each, and a cell's border among them,
+    beyond which every line of writing but one was dropped (:func:`_drop_beyond`). A rule or a
+    border is one piece, or pieces mostly on it where it breaks, with at most the digit it touches."""
+    on = np.bincount(labels[line.pixels], minlength=int(labels.max()) + 1)
+    areas = np.bincount(labels.ravel(), minlength=on.size)
+    off = [k for k in np.nonzero(on)[0] if k > 0 and on[k] < ACROSS_WRITING * areas[k]]
+    return len(off) >= 2
 
 
 def _drop_beyond(mask: np.ndarray, borders: list[Line]) -> np.ndarray:

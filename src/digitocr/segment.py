@@ -510,7 +510,8 @@ def _remove_number_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     height, width = mask.shape
     mask = _remove_squared_paper(mask)
     if width < 1.2 * height:
-        return _line_policy(mask), np.zeros_like(mask)  # about square: one digit in its cell (two cells are comb-like)
+        # About square: one digit in its cell (two cells are comb-like), or a column of numbers.
+        return _line_policy(mask, lines_of_writing=True), np.zeros_like(mask)
     # Faint comb and ruled lines break up at the threshold: bridge gaps of a few pixels (far less than
     # the 1.5 heights a line must run, so the bars of neighbouring digits do not become a line).
     length, thickness, gap = (
