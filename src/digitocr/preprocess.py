@@ -1614,6 +1614,8 @@ def _line_policy(mask: np.ndarray, lines_of_writing: bool = False) -> np.ndarray
     height, width = mask.shape
     hlines = find_lines(mask, True, max(3, int(0.5 * width)), max(1.5, 0.12 * height), gap=int(0.04 * width))
     vertical = find_lines(mask, False, max(3, int(0.5 * height)), max(1.5, 0.12 * width), gap=int(0.04 * height))
+    if not hlines and not vertical:
+        return mask
     labels, _ = ndi.label(mask, structure=np.ones((3, 3)))
     if lines_of_writing:
         hlines = [line for line in hlines if not _across_writing(labels, line)]
