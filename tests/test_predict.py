@@ -443,7 +443,7 @@ def test_a_column_photographed_about_square_keeps_its_lines(name, text):
     """Two columns of tuning seed 1 photographed about square, so first read as one digit in its
     cell: their stacked digits, bridged by the line finder, made "lines" across three to five
     digits, one of them a cell's border, and every line of writing but one was dropped beyond it
-    ('733620'; '26\n02036')."""
+    ('733620'; '26\\n02036')."""
     assert Recognizer().read(DATA / name).text == text
 
 

@@ -1618,8 +1618,9 @@ def _line_policy(mask: np.ndarray, lines_of_writing: bool = False) -> np.ndarray
         return mask
     labels, _ = ndi.label(mask, structure=np.ones((3, 3)))
     if lines_of_writing:
-        hlines = [line for line in hlines if not _across_writing(labels, line)]
-        vertical = [line for line in vertical if not _across_writing(labels, line)]
+        areas = np.bincount(labels.ravel())
+        hlines = [line for line in hlines if not _across_writing(labels, areas, line)]
+        vertical = [line for line in vertical if not _across_writing(labels, areas, line)]
     near_frame = [line.position < 0.2 * width or line.position > 0.8 * width for line in vertical]
     vlines = [line for line, near in zip(vertical, near_frame, strict=True) if near]
     # A cell cut off-centre from a grid has a border further in: a line running the picture's height.
@@ -1717,15 +1718,14 @@ def _line_policy(mask: np.ndarray, lines_of_writing: bool = False) -> np.ndarray
     return _drop_beyond(cleaned, (remove if boxed else []) + inner)
 
 
-def _across_writing(labels: np.ndarray, line: Line) -> bool:
+def _across_writing(labels: np.ndarray, areas: np.ndarray, line: Line) -> bool:
     """A line found across pieces of writing, not a rule or a border: two pieces or more (of the
-    picture's connected pieces, ``labels``) with most of their ink off it. A column of numbers
+    picture's connected pieces, ``labels``, of ``areas`` pixels each) with most of their ink off it. A column of numbers
     photographed about square, its digits stacked and bridged across small gaps by
     :func:`find_lines`, made "lines" of three to five digits each, and a cell's border among them,
     beyond which every line of writing but one was dropped (:func:`_drop_beyond`). A rule or a
     border is one piece, or pieces mostly on it where it breaks, with at most the digit it touches."""
-    on = np.bincount(labels[line.pixels], minlength=int(labels.max()) + 1)
-    areas = np.bincount(labels.ravel(), minlength=on.size)
+    on = np.bincount(labels[line.pixels], minlength=areas.size)
     off = [k for k in np.nonzero(on)[0] if k > 0 and on[k] < ACROSS_WRITING * areas[k]]
     return len(off) >= 2
 

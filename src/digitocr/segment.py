@@ -488,6 +488,13 @@ def _not_thin(g: _Group) -> bool:
     return g.width >= OTHER_ROW_WIDE * g.height
 
 
+def _whole_near_frame(g: _Group, writing_height: float, edge: float) -> bool:
+    """A whole digit of a line written near the frame, even touching its top or bottom (see
+    OTHER_ROW_WHOLE): as tall as the writing, not thin, and clear of the frame's sides (``edge``)."""
+    width = g.mask.shape[1]
+    return g.height >= OTHER_ROW_WHOLE * writing_height and _not_thin(g) and edge < g.x0 and g.x1 < width - edge
+
+
 def _group(mask: np.ndarray) -> _Group | None:
     rows = np.nonzero(mask.any(axis=1))[0]
     cols = np.nonzero(mask.any(axis=0))[0]
@@ -921,16 +928,11 @@ def _drop_other_rows(groups: list[_Group], height: int) -> list[_Group]:
     margin = max(1, round(OTHER_ROW_MARGIN * height))
     top, bottom = band
     edge = _frame_margin(groups[0].mask.shape)
-    width = groups[0].mask.shape[1]
-
-    def whole(g: _Group) -> bool:  # a whole digit of a line written near the frame (see OTHER_ROW_WHOLE)
-        tall = g.height >= OTHER_ROW_WHOLE * (bottom - top) and _not_thin(g)
-        return tall and g.x0 > edge and g.x1 < width - edge
-
     return [
         g
         for g in groups
-        if whole(g) or not ((g.y0 < margin and g.y1 <= top) or (g.y1 > height - margin and g.y0 >= bottom))
+        if _whole_near_frame(g, bottom - top, edge)
+        or not ((g.y0 < margin and g.y1 <= top) or (g.y1 > height - margin and g.y0 >= bottom))
     ]
 
 
@@ -2192,8 +2194,7 @@ def _lines_of_writing(groups: list[_Group]) -> list[list[_Group]]:
     digit_height = _digit_height(writing if 2 * len(writing) > len(groups) else groups)
 
     def whole_at_top_or_bottom(g: _Group) -> bool:  # a whole digit of a line touching them (see LINE_GAP)
-        tall = OTHER_ROW_WHOLE * digit_height <= g.height < LINE_FRAME_TALL * digit_height
-        return tall and _not_thin(g) and margin < g.x0 and g.x1 < width - margin
+        return g.height < LINE_FRAME_TALL * digit_height and _whole_near_frame(g, digit_height, margin)
 
     tall = sorted(
         (g for g in groups if (not at_frame(g) or whole_at_top_or_bottom(g)) and g.height >= 0.5 * digit_height),
