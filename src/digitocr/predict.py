@@ -26,7 +26,15 @@ from torch import nn
 from digitocr.data import MNIST_MEAN, MNIST_STD
 from digitocr.errors import CheckpointError
 from digitocr.models import Ensemble, last_layer
-from digitocr.preprocess import MAX_PIECES, Preprocessed, load_image, open_image, preprocess
+from digitocr.preprocess import (
+    MAX_PIECES,
+    LoadedImage,
+    Preprocessed,
+    _frame_margin,
+    load_image,
+    open_image,
+    preprocess,
+)
 from digitocr.segment import DigitCrop, find_digits
 
 # Calibrated top probability below which the recognizer refuses to name a digit; ``None`` means
@@ -92,6 +100,17 @@ BRACKET_MIN_HEIGHT = 12
 # or its reading's confidence is under this (0.6 until the fifty-second pass, which found a closing
 # bracket read as a 7 at 0.66: tuning seeds +1 / -0 at 0.7 and at 0.8, every read set).
 BRACKET_UNSURE = 0.7
+# `read` on a form's cell cut from its grid (see Recognizer._cell): a picture narrower than
+# CELL_ASPECT times its height may be one; a piece read beside the cell's digit is what shows of a
+# neighbour when it touches the picture's left or right side or is under CELL_FRAGMENT of the digit's
+# height. A read digit is the one `predict` found when CELL_OVERLAP of the smaller box lies in both.
+# Tuning seeds 1 / 2 of benchmarks/realistic.py, `read` on the pictures of single digits: grid cells
+# 259 -> 285 / 264 -> 293 of 300, turned cells 212 -> 272 / 220 -> 268, single digits
+# 1,435 -> 1,448 / 1,446 -> 1,460 of 1,500; the 17 read sets +4 / -0 and +6 / -0 (benchmarks/README.md,
+# the fifty-fourth pass).
+CELL_ASPECT = 1.5
+CELL_FRAGMENT = 0.6
+CELL_OVERLAP = 0.5
 
 
 @dataclass(frozen=True)
@@ -364,10 +383,14 @@ class Recognizer:
         Raises :class:`~digitocr.errors.ImageError` for an image that cannot be read.
         """
         items = list(images) if isinstance(images, list | tuple) else [images]
+        return self._predict([open_image(image) for image in items])
+
+    def _predict(self, loaded: list[LoadedImage]) -> list[Prediction]:
+        """:meth:`predict` of images already opened."""
         # Each image read as its picture says, and the other way round too where the picture does
         # not settle the polarity (a heavy digit cut tightly, a page filling most of a dark desk).
         options = []
-        for image in map(open_image, items):
+        for image in loaded:
             pre = preprocess(image)
             options.append([pre] if pre.polarity_sure else [pre, preprocess(image, not pre.dark_on_light)])
         todo = [(i, j) for i, pres in enumerate(options) for j, pre in enumerate(pres) if not pre.blank]
@@ -393,14 +416,62 @@ class Recognizer:
         the number or its first part: see :func:`_brackets`) are left out of ``text`` and
         listed in ``rejected``; every other piece gives its most likely digit, however unsure (see its
         confidence). A picture whose polarity is unsure is read both ways round, as in :meth:`predict`.
+        A form's cell cut from its grid, showing pieces of its neighbours at its sides, reads as
+        :meth:`predict` reads it (see :meth:`_cell`).
         """
         loaded = open_image(image)
         crops, ink = find_digits(loaded, score=self._confidences)
         reading = self._reading(crops)
-        if ink.polarity_sure:
+        if not ink.polarity_sure:
+            crops, _ = find_digits(loaded, score=self._confidences, dark_on_light=not ink.dark_on_light)
+            reading = max(reading, self._reading(crops), key=_believability)
+        return self._cell(loaded, reading)
+
+    def _cell(self, loaded: LoadedImage, reading: Reading) -> Reading:
+        """``reading`` of a picture about square (see :data:`CELL_ASPECT`), or the one digit
+        :meth:`predict` finds there when the picture is a form's cell: everything else read lies at
+        its left or right side or is small beside the digit (what shows of the neighbouring cells),
+        or the reading took the cell's borders, photographed turned, for a 0 round the digit. The
+        number path keeps the pieces a cell cut from its grid shows of its neighbours (they are digits
+        on a line of writing); `predict`'s line rules drop what lies beyond the cell's borders.
+
+        Left as it is: a picture of several lines, or of two digits or more clear of the frame
+        (a short number photographed about square), or one whose digits all touch the frame (a
+        number cut tightly: the cell's digit stands clear of its borders).
+        """
+        width, height = loaded.original_size
+        if width >= CELL_ASPECT * height or "\n" in reading.text:
             return reading
-        crops, _ = find_digits(loaded, score=self._confidences, dark_on_light=not ink.dark_on_light)
-        return max(reading, self._reading(crops), key=_believability)
+        margin = _frame_margin((height, width))
+
+        def sides(box: tuple[int, int, int, int]) -> tuple[bool, bool, bool, bool]:
+            x0, y0, x1, y1 = box
+            return x0 <= margin, y0 <= margin, x1 >= width - margin, y1 >= height - margin
+
+        found = self._predict([loaded])[0]
+        if found.digit is None or found.box is None:
+            return reading
+        mine = [d for d in reading.digits if _overlap(d.box, found.box) >= CELL_OVERLAP]
+        others = [d for d in reading.digits if _overlap(d.box, found.box) < CELL_OVERLAP]
+        # The cell's digit stands clear of the frame, boxed as the reading or as `predict` boxes it
+        # (a line's remnant read with it may reach a side; a neighbour's crumb may join `predict`'s).
+        clear = bool(mine) and not (any(sides(mine[0].box)) and any(sides(found.box)))
+        if len(mine) > 1 or (others and not clear):
+            return reading
+        tall = found.box[3] - found.box[1]
+
+        def neighbours(box: tuple[int, int, int, int]) -> bool:
+            left, _, right, _ = sides(box)
+            return left or right or box[3] - box[1] < CELL_FRAGMENT * tall
+
+        if not all(neighbours(d.box) for d in others):
+            return reading
+        why = "not a digit: what shows of a neighbouring cell"
+        return Reading(
+            str(found.digit),
+            [DigitReading(found.digit, found.confidence, found.box)],
+            reading.rejected + [(d.box, why) for d in others],
+        )
 
     def _reading(self, crops: list[DigitCrop]) -> Reading:
         if not crops:
@@ -509,3 +580,13 @@ def annotate(image: Any, reading: Reading) -> Image.Image:
         draw.rectangle([x0, y0, x1 - 1, y1 - 1], outline=(220, 0, 0), width=width)
         draw.text((x0, max(0, y0 - size - 2)), str(d.digit), fill=(220, 0, 0), font=font)
     return picture
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """The share of the smaller of two boxes (x0, y0, x1, y1) that lies in both."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / max(small, 1)
