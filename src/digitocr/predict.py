@@ -102,15 +102,18 @@ BRACKET_MIN_HEIGHT = 12
 BRACKET_UNSURE = 0.7
 # `read` on a form's cell cut from its grid (see Recognizer._cell): a picture narrower than
 # CELL_ASPECT times its height may be one; a piece read beside the cell's digit is what shows of a
-# neighbour when it touches the picture's left or right side or is under CELL_FRAGMENT of the digit's
-# height. A read digit is the one `predict` found when CELL_OVERLAP of the smaller box lies in both.
+# neighbour when it comes within CELL_EDGE of the picture's short side to a side of the frame (a
+# neighbour's stroke cut by the frame may end a pixel or two inside it) or is under CELL_FRAGMENT of
+# the digit's height. A read digit is the one `predict` found when CELL_OVERLAP of the smaller box
+# lies in both.
 # Tuning seeds 1 / 2 of benchmarks/realistic.py, `read` on the pictures of single digits: grid cells
-# 259 -> 285 / 264 -> 293 of 300, turned cells 212 -> 272 / 220 -> 268, single digits
-# 1,435 -> 1,448 / 1,446 -> 1,460 of 1,500; the 17 read sets +4 / -0 and +6 / -0 (benchmarks/README.md,
+# 259 -> 288 / 264 -> 296 of 300, turned cells 212 -> 282 / 220 -> 273, single digits
+# 1,435 -> 1,449 / 1,446 -> 1,460 of 1,500; the 17 read sets +5 / -0 and +6 / -0 (benchmarks/README.md,
 # the fifty-fourth pass).
 CELL_ASPECT = 1.5
 CELL_FRAGMENT = 0.6
 CELL_OVERLAP = 0.5
+CELL_EDGE = 0.03
 
 
 @dataclass(frozen=True)
@@ -430,7 +433,7 @@ class Recognizer:
     def _cell(self, loaded: LoadedImage, reading: Reading) -> Reading:
         """``reading`` of a picture about square (see :data:`CELL_ASPECT`), or the one digit
         :meth:`predict` finds there when the picture is a form's cell: everything else read lies at
-        its left or right side or is small beside the digit (what shows of the neighbouring cells),
+        the frame or is small beside the digit (what shows of the neighbouring cells),
         or the reading took the cell's borders, photographed turned, for a 0 round the digit. The
         number path keeps the pieces a cell cut from its grid shows of its neighbours (they are digits
         on a line of writing); `predict`'s line rules drop what lies beyond the cell's borders.
@@ -442,7 +445,7 @@ class Recognizer:
         width, height = loaded.original_size
         if width >= CELL_ASPECT * height or "\n" in reading.text:
             return reading
-        margin = _frame_margin((height, width))
+        margin = _frame_margin((height, width), CELL_EDGE)
 
         def sides(box: tuple[int, int, int, int]) -> tuple[bool, bool, bool, bool]:
             x0, y0, x1, y1 = box
@@ -461,8 +464,7 @@ class Recognizer:
         tall = found.box[3] - found.box[1]
 
         def neighbours(box: tuple[int, int, int, int]) -> bool:
-            left, _, right, _ = sides(box)
-            return left or right or box[3] - box[1] < CELL_FRAGMENT * tall
+            return any(sides(box)) or box[3] - box[1] < CELL_FRAGMENT * tall
 
         if not all(neighbours(d.box) for d in others):
             return reading
