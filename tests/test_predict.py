@@ -467,9 +467,9 @@ def test_read_gives_a_cells_digit_as_predict_does(name, digit):
     of a cell photographed turned as a 0 round the digit ('0'). The digit's neighbours are left out,
     each with its reason; a number cut tightly, its digits at the frame, is still read whole."""
     recognizer = Recognizer()
-    reading = recognizer.read(DATA / name)
-    assert reading.text == str(digit) == str(recognizer.predict(DATA / name)[0].digit)
-    assert reading.digits[0].box == recognizer.predict(DATA / name)[0].box
+    reading, found = recognizer.read(DATA / name), recognizer.predict(DATA / name)[0]
+    assert reading.text == str(digit) == str(found.digit)
+    assert reading.digits[0].box == found.box
     if "neighbour" in name:
         assert any(why.endswith("a neighbouring cell") for _, why in reading.rejected)
     assert recognizer.read(DATA / "tight-91.png").text == "91"

@@ -419,7 +419,7 @@ class Recognizer:
         the number or its first part: see :func:`_brackets`) are left out of ``text`` and
         listed in ``rejected``; every other piece gives its most likely digit, however unsure (see its
         confidence). A picture whose polarity is unsure is read both ways round, as in :meth:`predict`.
-        A form's cell cut from its grid, showing pieces of its neighbours at its sides, reads as
+        A form's cell cut from its grid, showing pieces of its neighbours at its edges, reads as
         :meth:`predict` reads it (see :meth:`_cell`).
         """
         loaded = open_image(image)
@@ -439,8 +439,8 @@ class Recognizer:
         on a line of writing); `predict`'s line rules drop what lies beyond the cell's borders.
 
         Left as it is: a picture of several lines, or of two digits or more clear of the frame
-        (a short number photographed about square), or one whose digits all touch the frame (a
-        number cut tightly: the cell's digit stands clear of its borders).
+        (a short number photographed about square), or where the digit beside the pieces at the
+        frame touches it too (a number cut tightly, '91': a cell's digit stands clear of its borders).
         """
         width, height = loaded.original_size
         if width >= CELL_ASPECT * height or "\n" in reading.text:
