@@ -24,7 +24,7 @@ import torch
 from PIL import Image
 from scipy import ndimage as ndi
 
-from digitocr.preprocess import disk, preprocess
+from digitocr.preprocess import box_area, box_intersection, disk, preprocess
 
 # Digit height on the page, in pixels: from a small scan to a close phone photo.
 HEIGHT_RANGE = (16, 96)
@@ -129,10 +129,8 @@ def on_paper(digit: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, t
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     """Intersection over union of two boxes (x0, y0, x1, y1)."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    inter = max(w, 0) * max(h, 0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    inter = box_intersection(a, b)
+    union = box_area(a) + box_area(b) - inter
     return inter / union if union > 0 else 0.0
 
 

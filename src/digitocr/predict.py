@@ -31,6 +31,8 @@ from digitocr.preprocess import (
     LoadedImage,
     Preprocessed,
     _frame_margin,
+    box_area,
+    box_intersection,
     load_image,
     open_image,
     preprocess,
@@ -454,8 +456,9 @@ class Recognizer:
         found = self._predict([loaded])[0]
         if found.digit is None or found.box is None:
             return reading
-        mine = [d for d in reading.digits if _overlap(d.box, found.box) >= CELL_OVERLAP]
-        others = [d for d in reading.digits if _overlap(d.box, found.box) < CELL_OVERLAP]
+        on_it = [_share_of_smaller(d.box, found.box) >= CELL_OVERLAP for d in reading.digits]
+        mine = [d for d, on in zip(reading.digits, on_it, strict=True) if on]
+        others = [d for d, on in zip(reading.digits, on_it, strict=True) if not on]
         # The cell's digit stands clear of the frame, boxed as the reading or as `predict` boxes it
         # (a line's remnant read with it may reach a side; a neighbour's crumb may join `predict`'s).
         clear = bool(mine) and not (any(sides(mine[0].box)) and any(sides(found.box)))
@@ -584,11 +587,6 @@ def annotate(image: Any, reading: Reading) -> Image.Image:
     return picture
 
 
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+def _share_of_smaller(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     """The share of the smaller of two boxes (x0, y0, x1, y1) that lies in both."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return w * h / max(small, 1)
+    return box_intersection(a, b) / max(min(box_area(a), box_area(b)), 1)

@@ -2040,6 +2040,16 @@ def _drop_frame_edges(mask: np.ndarray, depth_unit: float | None = None) -> np.n
     return mask & ~drop[labels]
 
 
+def box_intersection(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
+    """The area two boxes (x0, y0, x1, y1; x1, y1 exclusive) share (0 when they do not meet)."""
+    return max(min(a[2], b[2]) - max(a[0], b[0]), 0) * max(min(a[3], b[3]) - max(a[1], b[1]), 0)
+
+
+def box_area(box: tuple[int, int, int, int]) -> int:
+    """The area of a box (x0, y0, x1, y1; x1, y1 exclusive)."""
+    return (box[2] - box[0]) * (box[3] - box[1])
+
+
 def only_at_the_frame(mask: np.ndarray) -> bool:
     """Whether every pixel of ``mask`` lies within :data:`FRAME_BAND` of a side of the frame."""
     height, width = mask.shape
